@@ -1,0 +1,106 @@
+"""Write entries as a reproducible gzip-compressed layer straight into the blob store.
+
+Reproducibility is made here, in one place: entries sorted by path, parent
+directories implied, fixed mtime, uid/gid 0 with no names, normalized modes, PAX
+format, and a gzip header with no name and no time. The uncompressed digest (the
+OCI ``diff_id``) is computed in the same pass as the compressed one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import posixpath
+import tarfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from lamina.cache.store import BlobStore
+from lamina.errors import ImageError
+from lamina.tar.entries import DIRECTORY, FILE, SYMLINK, TarEntry
+
+# 2000-01-01T00:00:00Z, as rules_pkg uses: fixed, and after the zip epoch.
+MTIME = 946684800
+COMPRESSLEVEL = 6
+
+
+@dataclass(frozen=True)
+class LayerBlob:
+    """A written layer: compressed ``digest`` and ``size`` as stored, ``diff_id`` of the tar."""
+
+    digest: str
+    diff_id: str
+    size: int
+
+
+class _TeeToGzip(io.RawIOBase):
+    """Hashes the uncompressed tar stream and forwards it into a deterministic gzip stream."""
+
+    def __init__(self, sink) -> None:
+        self.diff_hash = hashlib.sha256()
+        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=sink, mtime=0, compresslevel=COMPRESSLEVEL)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.diff_hash.update(data)
+        self._gzip.write(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._gzip.close()
+        super().close()
+
+
+def complete(entries: Iterable[TarEntry]) -> list[TarEntry]:
+    """Entries sorted by path with missing parent directories added and duplicates checked."""
+    by_path: dict[str, TarEntry] = {}
+    for entry in entries:
+        earlier = by_path.get(entry.path)
+        if earlier is not None and earlier != entry and not (earlier.kind == entry.kind == DIRECTORY):
+            raise ImageError(f"two different layer entries for /{entry.path}")
+        by_path[entry.path] = entry
+    for path in list(by_path):
+        parent = posixpath.dirname(path)
+        while parent and parent not in by_path:
+            by_path[parent] = TarEntry.dir(parent)
+            parent = posixpath.dirname(parent)
+    return [by_path[path] for path in sorted(by_path)]
+
+
+def _tarinfo(entry: TarEntry) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(entry.path + ("/" if entry.kind == DIRECTORY else ""))
+    info.mtime = MTIME
+    info.uid = info.gid = 0
+    info.uname = info.gname = ""
+    info.mode = entry.mode
+    if entry.kind == FILE:
+        info.type = tarfile.REGTYPE
+        info.size = entry.size()
+    elif entry.kind == DIRECTORY:
+        info.type = tarfile.DIRTYPE
+    elif entry.kind == SYMLINK:
+        info.type = tarfile.SYMTYPE
+        info.linkname = entry.linkname
+    return info
+
+
+def write_layer(entries: Iterable[TarEntry], blobs: BlobStore) -> LayerBlob:
+    """Write ``entries`` as a gzip layer into ``blobs``; return its digests."""
+    with blobs.writer() as blob:
+        tee = _TeeToGzip(blob)
+        with tarfile.open(fileobj=tee, mode="w|", format=tarfile.PAX_FORMAT) as archive:
+            for entry in complete(entries):
+                info = _tarinfo(entry)
+                if entry.kind != FILE:
+                    archive.addfile(info)
+                elif entry.data is not None:
+                    archive.addfile(info, io.BytesIO(entry.data))
+                else:
+                    with open(entry.source, "rb") as handle:  # type: ignore[arg-type]
+                        archive.addfile(info, handle)
+        tee.close()
+    return LayerBlob(digest=blob.digest, diff_id=f"sha256:{tee.diff_hash.hexdigest()}", size=blob.size)
