@@ -1,0 +1,234 @@
+"""Fixtures for the integration tests: a real Docker engine, the example base image, and
+helpers that load image archives and run containers, always cleaning up afterwards.
+
+The engine is required, never optional: when none answers the tests fail and say how to
+start one (``build_support/start_docker.sh``), so CI cannot pass by silently skipping.
+The engine is shared by the pytest-xdist workers, so tests refer to loaded images only
+through tags unique to them and never remove an image another worker may be using.
+"""
+
+from __future__ import annotations
+
+import gc
+import socket
+import subprocess
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+import requests
+from docker.models.containers import Container
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MAKE_EXAMPLE_BASE = REPO_ROOT / "build_support" / "make_example_base.py"
+
+
+@dataclass(frozen=True)
+class ContainerRun:
+    """What a container that ran to completion left behind."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+LoadImage = Callable[[Path], str]
+RunContainer = Callable[..., ContainerRun]
+ServeContainer = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> Iterator[docker.DockerClient]:
+    """A client of the machine's Docker engine; fails the test when no engine answers."""
+    problem = ""
+    try:
+        client = docker.from_env(timeout=300)
+        client.ping()
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as error:
+        problem = str(error)
+    if problem:
+        _collect_leaked_sockets()
+        pytest.fail(
+            f"no Docker engine answers ({problem}); start one with build_support/start_docker.sh",
+            pytrace=False,
+        )
+    yield client
+    client.close()
+
+
+def _collect_leaked_sockets() -> None:
+    """docker-py leaves the socket of a failed connection open; collect it now, quietly,
+    so that the clear failure is not buried under an unraisable ResourceWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+@pytest.fixture(scope="session")
+def example_base() -> Path:
+    """The example base image (bookworm + CPython 3.11) as a docker-archive tarball.
+
+    Made by build_support/make_example_base.py when missing (~20 s, needs root); the
+    script is the single owner of the path, which it prints.
+    """
+    made = subprocess.run(
+        [sys.executable, str(MAKE_EXAMPLE_BASE)], capture_output=True, text=True, check=False
+    )
+    if made.returncode != 0:
+        pytest.fail(
+            f"build_support/make_example_base.py failed (exit {made.returncode}):\n{made.stderr}",
+            pytrace=False,
+        )
+    return Path(made.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def load_image(docker_client: docker.DockerClient) -> Iterator[LoadImage]:
+    """``load_image(archive) -> reference``: ``docker load`` a one-image docker-archive and
+    return a tag unique to this call; the tags are removed when the session ends (which
+    deletes the image only when no other tag, e.g. another worker's, still names it)."""
+    unique_tags: list[str] = []
+
+    def load(archive: Path) -> str:
+        with archive.open("rb") as stream:
+            images = docker_client.images.load(stream)
+        if len(images) != 1:
+            pytest.fail(f"{archive} holds {len(images)} images, expected one", pytrace=False)
+        unique_tag = f"lamina-tests/loaded:{uuid.uuid4().hex}"
+        images[0].tag(unique_tag)
+        unique_tags.append(unique_tag)
+        return unique_tag
+
+    yield load
+    for unique_tag in unique_tags:
+        try:
+            docker_client.images.remove(unique_tag)
+        except docker.errors.ImageNotFound:
+            pass
+
+
+@pytest.fixture
+def _containers(docker_client: docker.DockerClient) -> Iterator[list[Container]]:
+    """Containers a test started; whatever is still there at teardown is force-removed."""
+    started: list[Container] = []
+    yield started
+    for container in started:
+        try:
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+@pytest.fixture
+def run_container(docker_client: docker.DockerClient, _containers: list[Container]) -> RunContainer:
+    """``run_container(image, args=(), *, environment=None, entrypoint=None, network="none",
+    timeout=120.0) -> ContainerRun``: like ``docker run --rm --network none IMAGE ARGS...``,
+    returning the exit code and the captured stdout and stderr."""
+
+    def run(
+        image: str,
+        args: Sequence[str] = (),
+        *,
+        environment: Mapping[str, str] | None = None,
+        entrypoint: Sequence[str] | None = None,
+        network: str = "none",
+        timeout: float = 120.0,
+    ) -> ContainerRun:
+        container = docker_client.containers.create(
+            image,
+            command=list(args),
+            entrypoint=list(entrypoint) if entrypoint is not None else None,
+            environment=dict(environment or {}),
+            network_mode=network,
+        )
+        _containers.append(container)
+        container.start()
+        try:
+            status = container.wait(timeout=timeout)
+        except requests.exceptions.RequestException:
+            pytest.fail(f"{image} {list(args)} still running after {timeout:.0f} s", pytrace=False)
+        result = ContainerRun(
+            exit_code=status["StatusCode"],
+            stdout=container.logs(stdout=True, stderr=False).decode(),
+            stderr=container.logs(stdout=False, stderr=True).decode(),
+        )
+        container.remove(force=True)
+        _containers.remove(container)
+        return result
+
+    return run
+
+
+@pytest.fixture
+def serve_container(docker_client: docker.DockerClient, _containers: list[Container]) -> ServeContainer:
+    """``with serve_container(image, args=(), *, entrypoint=None, health_path="/health",
+    environment=None, timeout=60.0) as url:`` runs a server image on the host network, bound to a free
+    loopback port passed as ``$PORT`` (and ``$HOST=127.0.0.1``), and yields its base URL
+    once ``health_path`` answers 200. The container is removed on exit."""
+
+    @contextmanager
+    def serve(
+        image: str,
+        args: Sequence[str] = (),
+        *,
+        entrypoint: Sequence[str] | None = None,
+        health_path: str = "/health",
+        environment: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> Iterator[str]:
+        port = _free_loopback_port()
+        container = docker_client.containers.create(
+            image,
+            command=list(args),
+            entrypoint=list(entrypoint) if entrypoint is not None else None,
+            environment={**(environment or {}), "HOST": "127.0.0.1", "PORT": str(port)},
+            network_mode="host",
+        )
+        _containers.append(container)
+        container.start()
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_healthy(container, url + health_path, timeout)
+            yield url
+        finally:
+            container.remove(force=True)
+            _containers.remove(container)
+
+    return serve
+
+
+def _wait_until_healthy(container: Container, health_url: str, timeout: float) -> None:
+    """Poll ``health_url`` until it answers 200; fail with the container's logs if it
+    exits or does not answer within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(health_url, timeout=2).status_code == 200:
+                return
+        except requests.exceptions.ConnectionError:
+            pass
+        container.reload()
+        if container.status == "exited":
+            break
+        time.sleep(0.2)
+    logs = container.logs().decode(errors="replace")
+    pytest.fail(
+        f"{container.image.tags or container.image.id} did not answer {health_url} "
+        f"(status {container.status}); logs:\n{logs}",
+        pytrace=False,
+    )
+
+
+def _free_loopback_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
