@@ -1,0 +1,312 @@
+"""A resolve's lock, read into pinned distributions and the sha256 of every artifact.
+
+Two formats are read, told apart by content:
+
+* **pip-tools** — what ``pip-compile --generate-hashes`` writes: ``name==version ; marker``
+  followed by ``--hash=sha256:...`` options, ``\\`` continuations, ``#`` comments and
+  ``# via`` annotations. Index options (``--index-url``, ``--find-links``, ...) are
+  ignored: where artifacts come from is configuration, what they are is the lock.
+  The format records no dependencies, so ``LockedDist.requires_dists`` is ``None``.
+* **pex** — the JSON lock Pants writes (a ``//`` comment header, then JSON). A pex lock
+  may hold several ``locked_resolves`` (one per target platform of a ``strict`` or
+  ``sources`` lock). They are merged by project: the same version in several resolves
+  contributes the union of its artifacts (the artifact selector later picks the one that
+  fits the target); different versions of one project cannot be represented by a single
+  pin and are an error that asks for a lock made for one platform family.
+
+Every problem is a ``ResolveError`` naming the lock file (and line, where there is one)
+and saying how to regenerate it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import posixpath
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from lamina.errors import ResolveError
+
+PIP_TOOLS = "pip-tools"
+PEX = "pex"
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_OPTIONS_START = re.compile(r"\s--[a-z]")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_UNLOCKED_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
+
+
+@dataclass(frozen=True)
+class LockedArtifact:
+    """One file of a locked distribution, known by its sha256 (and, in pex locks, its URL)."""
+
+    sha256: str
+    url: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class LockedDist:
+    """One pinned distribution: the version the resolve chose and the artifacts it allows.
+
+    ``marker`` is the environment marker on the lock line (pip-tools), if any: the lock
+    says the distribution is installed only where it holds. ``requires_dists`` is what
+    the lock records of the distribution's own dependencies, or ``None`` when the format
+    does not record them (pip-tools) and they must come from the artifact's metadata.
+    ``line`` is the 1-based line of the pin in the lock file, where the format has lines.
+    """
+
+    name: str
+    version: Version
+    artifacts: tuple[LockedArtifact, ...]
+    marker: Marker | None = None
+    requires_dists: tuple[Requirement, ...] | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Lockfile:
+    """A parsed lock: its distributions by canonical name, and which format it was."""
+
+    path: Path
+    dists: Mapping[str, LockedDist]
+    format: str
+
+    def get(self, name: str) -> LockedDist | None:
+        """The locked distribution called ``name`` (any spelling), or None."""
+        return self.dists.get(canonicalize_name(name))
+
+    def __hash__(self) -> int:
+        """By content, like equality, so a lock can sit in frozen, memoized inputs."""
+        return hash((self.path, self.format, tuple(self.dists.items())))
+
+
+def load_lockfile(path: Path, *, resolve_name: str | None = None) -> Lockfile:
+    """Parse the lock at ``path``; re-reads only when the file's mtime or size changed.
+
+    ``resolve_name`` is used in error messages, to name the command that regenerates it.
+    """
+    try:
+        stat = path.stat()
+    except OSError as err:
+        raise ResolveError(f"cannot read lock file {path}: {err.strerror}; {_fix(resolve_name)}") from err
+    return _load(path, stat.st_mtime_ns, stat.st_size, resolve_name)
+
+
+@functools.lru_cache(maxsize=64)
+def _load(path: Path, _mtime_ns: int, _size: int, resolve_name: str | None) -> Lockfile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ResolveError(f"cannot read lock file {path}: {err}; {_fix(resolve_name)}") from err
+    if _looks_like_pex(text):
+        dists, lock_format = _parse_pex(path, text, resolve_name), PEX
+    else:
+        dists, lock_format = _parse_pip_tools(path, text, resolve_name), PIP_TOOLS
+    return Lockfile(path, MappingProxyType(dict(sorted(dists.items()))), lock_format)
+
+
+def _fix(resolve_name: str | None) -> str:
+    return f"re-run `lamina generate-lockfiles --resolve={resolve_name or '<resolve>'}`"
+
+
+def _looks_like_pex(text: str) -> bool:
+    """A pex lock is JSON after its ``//`` header; a requirements file never starts with ``{``."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("//"):
+            return stripped.startswith("{")
+    return False
+
+
+# -- pip-tools -----------------------------------------------------------------------
+
+
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first physical line number, text) of each non-empty line, comments dropped and
+    ``\\`` continuations joined, the way pip reads requirements files."""
+    start: int | None = None
+    parts: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _COMMENT.sub("", raw).rstrip()
+        start = start if start is not None else number
+        continued = line.endswith("\\")
+        parts.append(line[:-1] if continued else line)
+        if not continued:
+            joined = " ".join(part.strip() for part in parts).strip()
+            if joined:
+                yield start, joined
+            start, parts = None, []
+    if start is not None and (joined := " ".join(part.strip() for part in parts).strip()):
+        yield start, joined
+
+
+def _parse_pip_tools(path: Path, text: str, resolve_name: str | None) -> dict[str, LockedDist]:
+    dists: dict[str, LockedDist] = {}
+    for number, line in _logical_lines(text):
+        where = f"{path}:{number}"
+        if line.startswith("-"):
+            option = re.split(r"[\s=]", line, maxsplit=1)[0]
+            if option in _UNLOCKED_OPTIONS:
+                raise ResolveError(
+                    f"{where}: `{option}` pulls unlocked requirements into a lock; {_fix(resolve_name)}"
+                )
+            continue
+        dist = _pip_tools_dist(where, number, line, resolve_name)
+        if dist.name in dists:
+            raise ResolveError(
+                f"{where}: {dist.name} is pinned twice (also on line {dists[dist.name].line}); "
+                f"{_fix(resolve_name)}"
+            )
+        dists[dist.name] = dist
+    return dists
+
+
+def _pip_tools_dist(where: str, number: int, line: str, resolve_name: str | None) -> LockedDist:
+    """One ``name==version ; marker --hash=sha256:...`` line."""
+    options_at = _OPTIONS_START.search(line)
+    requirement_text = line[: options_at.start()] if options_at else line
+    options = line[options_at.start() :].split() if options_at else []
+    try:
+        requirement = Requirement(requirement_text.strip())
+    except InvalidRequirement as err:
+        raise ResolveError(f"{where}: not a requirement ({err}); {_fix(resolve_name)}") from err
+    version = _pinned_version(where, requirement, resolve_name)
+    hashes = _hashes(where, options, resolve_name)
+    if not hashes:
+        raise ResolveError(
+            f"{where}: {requirement.name}=={version} has no --hash; lamina installs only "
+            f"hash-checked artifacts; {_fix(resolve_name)} (it passes --generate-hashes)"
+        )
+    return LockedDist(
+        name=canonicalize_name(requirement.name),
+        version=version,
+        artifacts=tuple(LockedArtifact(sha256=digest) for digest in hashes),
+        marker=requirement.marker,
+        requires_dists=None,
+        line=number,
+    )
+
+
+def _pinned_version(where: str, requirement: Requirement, resolve_name: str | None) -> Version:
+    specifiers = list(requirement.specifier)
+    pinned = (
+        requirement.url is None
+        and len(specifiers) == 1
+        and specifiers[0].operator in ("==", "===")
+        and not specifiers[0].version.endswith(".*")
+    )
+    if pinned:
+        try:
+            return Version(specifiers[0].version)
+        except InvalidVersion:
+            pass
+    raise ResolveError(
+        f"{where}: `{requirement}` is not pinned to one version (`name==version`); "
+        f"a lock must pin every distribution; {_fix(resolve_name)}"
+    )
+
+
+def _hashes(where: str, options: list[str], resolve_name: str | None) -> list[str]:
+    """The sha256 hex digests of ``--hash`` options (``--hash=X`` or ``--hash X``)."""
+    values: list[str] = []
+    tokens = iter(options)
+    for token in tokens:
+        if token.startswith("--hash="):
+            values.append(token.removeprefix("--hash="))
+        elif token == "--hash":
+            values.append(next(tokens, ""))
+        else:
+            raise ResolveError(f"{where}: unsupported option `{token}` in a lock; {_fix(resolve_name)}")
+    digests = []
+    for value in values:
+        algorithm, _, digest = value.partition(":")
+        if algorithm != "sha256" or not _SHA256_HEX.fullmatch(digest):
+            raise ResolveError(
+                f"{where}: `--hash={value}` is not a sha256 hex digest; lamina verifies sha256; "
+                f"{_fix(resolve_name)}"
+            )
+        digests.append(digest)
+    return sorted(set(digests))
+
+
+# -- pex ------------------------------------------------------------------------------
+
+
+def _parse_pex(path: Path, text: str, resolve_name: str | None) -> dict[str, LockedDist]:
+    # Blank the ``//`` header instead of removing it, so JSON error lines stay true.
+    body = "\n".join("" if line.lstrip().startswith("//") else line for line in text.splitlines())
+    try:
+        document = json.loads(body)
+    except json.JSONDecodeError as err:
+        raise ResolveError(
+            f"{path}:{err.lineno}: not a valid pex lock ({err.msg}); {_fix(resolve_name)}"
+        ) from err
+    resolves = document.get("locked_resolves") if isinstance(document, dict) else None
+    if not isinstance(resolves, list) or not resolves:
+        raise ResolveError(f"{path}: a pex lock without `locked_resolves`; {_fix(resolve_name)}")
+    merged: dict[str, LockedDist] = {}
+    for resolve_index, resolve in enumerate(resolves):
+        entries = resolve.get("locked_requirements") if isinstance(resolve, dict) else None
+        if not isinstance(entries, list):
+            raise ResolveError(
+                f"{path}: locked_resolves[{resolve_index}] has no `locked_requirements`; {_fix(resolve_name)}"
+            )
+        for entry_index, entry in enumerate(entries):
+            where = f"{path}: locked_resolves[{resolve_index}].locked_requirements[{entry_index}]"
+            dist = _pex_dist(where, entry, resolve_name)
+            earlier = merged.get(dist.name)
+            if earlier is None:
+                merged[dist.name] = dist
+            elif earlier.version != dist.version:
+                raise ResolveError(
+                    f"{path}: {dist.name} is locked at {earlier.version} for one platform and at "
+                    f"{dist.version} for another; lamina reads one version per project: lock this "
+                    f"resolve for one platform family, e.g. {_fix(resolve_name)}"
+                )
+            else:
+                artifacts = {a.sha256: a for a in (*earlier.artifacts, *dist.artifacts)}.values()
+                merged[dist.name] = replace(earlier, artifacts=tuple(sorted(artifacts, key=_artifact_key)))
+    return merged
+
+
+def _pex_dist(where: str, entry: Any, resolve_name: str | None) -> LockedDist:
+    try:
+        name = canonicalize_name(entry["project_name"])
+        version = Version(entry["version"])
+        requires = tuple(Requirement(text) for text in entry.get("requires_dists") or ())
+        artifacts = tuple(
+            sorted((_pex_artifact(where, a, resolve_name) for a in entry["artifacts"]), key=_artifact_key)
+        )
+    except (KeyError, TypeError, AttributeError, InvalidVersion, InvalidRequirement) as err:
+        raise ResolveError(
+            f"{where}: malformed entry ({type(err).__name__}: {err}); {_fix(resolve_name)}"
+        ) from err
+    if not artifacts:
+        raise ResolveError(f"{where}: {name}=={version} has no artifacts; {_fix(resolve_name)}")
+    return LockedDist(name=name, version=version, artifacts=artifacts, requires_dists=requires)
+
+
+def _pex_artifact(where: str, artifact: Mapping[str, Any], resolve_name: str | None) -> LockedArtifact:
+    algorithm, digest, url = artifact["algorithm"], artifact["hash"], artifact["url"]
+    if algorithm != "sha256" or not _SHA256_HEX.fullmatch(digest):
+        raise ResolveError(
+            f"{where}: artifact {url} has a {algorithm} hash; lamina verifies sha256; {_fix(resolve_name)}"
+        )
+    filename = posixpath.basename(unquote(urlsplit(url).path)) or None
+    return LockedArtifact(sha256=digest, url=url, filename=filename)
+
+
+def _artifact_key(artifact: LockedArtifact) -> tuple[str, str]:
+    return (artifact.filename or "", artifact.sha256)
