@@ -1,0 +1,28 @@
+"""Backends: per family, ``target_types.py`` (what users write) and ``rules.py`` (how it is built).
+
+Each backend has a ``register.py`` with ``target_types()`` and ``rules()``: the same
+API a plugin named in ``[GLOBAL] backend_packages`` uses.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from lamina.graph.target import Registry
+
+BUILTIN_BACKENDS = ("lamina.backends.core", "lamina.backends.python", "lamina.backends.pants")
+
+
+def default_registry(backend_packages: Sequence[str] = (), pythonpath: Sequence[str] = ()) -> Registry:
+    """lamina's built-in backends, then plugin backends (``pants.*`` names are Pants' own and skipped)."""
+    registry = Registry()
+    for module_name in BUILTIN_BACKENDS:
+        registry.load_backend(module_name)
+    for entry in pythonpath:
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    for module_name in backend_packages:
+        if not module_name.startswith(("pants.", "lamina.")):
+            registry.load_backend(module_name)
+    return registry

@@ -1,0 +1,1 @@
+"""Target types every repository has: resources and files."""

@@ -1,0 +1,1 @@
+"""The Python backend: sources, requirements and ``python_image``."""

@@ -1,0 +1,63 @@
+"""The runtime config of a python_image: how the container starts and what it declares."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+
+from lamina.oci import Image
+from lamina.oci.mutate import with_annotations, with_config, with_top_level
+
+DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def created_timestamp() -> str:
+    """A fixed creation time: ``SOURCE_DATE_EPOCH`` if set, else the Unix epoch (as ko does)."""
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _merge_env(base_env: Sequence[str], venv_dir: str, extra: Mapping[str, str]) -> list[str]:
+    env = dict(item.split("=", 1) for item in base_env if "=" in item)
+    env["PATH"] = f"{venv_dir}/bin:{env.get('PATH', DEFAULT_PATH)}"
+    env["VIRTUAL_ENV"] = venv_dir
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update({str(k): str(v) for k, v in extra.items()})
+    return [f"{key}={value}" for key, value in env.items()]
+
+
+def _port(port: object) -> str:
+    text = str(port)
+    return text if "/" in text else f"{text}/tcp"
+
+
+def configure(
+    image: Image,
+    *,
+    venv_dir: str,
+    app_dir: str,
+    env: Mapping[str, str],
+    ports: Sequence[object],
+    user: str | None,
+    workdir: str | None,
+    labels: Mapping[str, str],
+    annotations: Mapping[str, str],
+) -> Image:
+    """``image`` set up to run the app: entrypoint, env, user, workdir, ports, labels, annotations."""
+    base = image.config.get("config") or {}
+    all_labels = {**(base.get("Labels") or {}), **annotations, **labels}
+    configured = with_config(
+        image,
+        {
+            "Entrypoint": [f"{venv_dir}/bin/python", app_dir],
+            "Cmd": None,
+            "Env": _merge_env(base.get("Env") or [], venv_dir, env),
+            "WorkingDir": workdir or app_dir,
+            "User": user or None,
+            "ExposedPorts": {_port(p): {} for p in ports} or None,
+            "Labels": all_labels or None,
+        },
+    )
+    configured = with_top_level(configured, {"created": created_timestamp()})
+    return with_annotations(configured, annotations)

@@ -1,0 +1,49 @@
+"""Map a requirement to the modules it provides by reading its locked wheel's file list.
+
+Consulted when a requirement has no ``modules``/``module_mapping``; the answer is
+cached per locked artifact, so only the first run downloads anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from packaging.utils import canonicalize_name
+
+from lamina.cache import Cache, action_key
+from lamina.config import Config
+from lamina.errors import LaminaError
+from lamina.python.fetch import fetch_all
+from lamina.python.index import PackageIndex
+from lamina.python.lockfile import load_lockfile
+from lamina.python.modules import top_level_modules
+
+
+class WheelModuleNames:
+    """``(dist, resolve) -> modules`` from the wheel the resolve's lock pins, or None if unknown."""
+
+    def __init__(self, config: Config, cache: Cache, index: Callable[[], PackageIndex]) -> None:
+        self.config = config
+        self.cache = cache
+        self.index = index
+
+    def __call__(self, dist: str, resolve: str) -> Sequence[str] | None:
+        try:
+            lock = load_lockfile(self.config.lock_path(resolve), resolve_name=resolve)
+        except LaminaError:
+            return None  # no lock yet: fall back to the default mapping
+        locked = lock.get(canonicalize_name(dist))
+        if locked is None:
+            return None
+        hashes = {a.sha256 for a in locked.artifacts}
+        key = action_key("wheel-modules", 1, {"dist": locked.name, "version": str(locked.version), "hashes": sorted(hashes)})
+        hit = self.cache.actions.get(key)
+        if hit is not None:
+            return hit["modules"] or None
+        wheels = sorted((f for f in self.index().files(locked.name) if f.sha256 in hashes and f.is_wheel), key=lambda f: f.filename)
+        modules: list[str] = []
+        if wheels:
+            path = fetch_all(wheels[:1], self.cache.blobs, max_workers=1, http=self.index().http)[wheels[0].sha256]
+            modules = top_level_modules(path)
+        self.cache.actions.put(key, {"modules": modules})
+        return modules or None

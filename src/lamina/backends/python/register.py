@@ -1,0 +1,15 @@
+"""Registers the Python backend."""
+
+from lamina.backends.python.target_types import TARGET_TYPES
+
+
+def target_types():
+    """Python target types."""
+    return TARGET_TYPES
+
+
+def rules():
+    """``python_image`` is packaged into an OCI image."""
+    from lamina.backends.python.rules import package_python_image
+
+    return {"python_image": package_python_image}

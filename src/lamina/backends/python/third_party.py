@@ -1,0 +1,156 @@
+"""The third-party layer: a resolve's locked closure installed into the image's venv.
+
+Its cache key covers only what the layer is made of (locked artifacts, target
+platform, venv layout, layer format), never first-party code, so an app edit reuses
+it untouched. A hit costs one JSON read and one ``stat``: nothing is resolved,
+fetched, installed or compressed.
+"""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.parser import BytesParser
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from lamina.cache import Cache, action_key
+from lamina.oci import OCI_LAYER_GZIP, FileLayer, sha256_digest
+from lamina.python.fetch import fetch_all
+from lamina.python.index import IndexFile, PackageIndex
+from lamina.python.install import VenvLayout, Wheel, install_wheels, venv_skeleton
+from lamina.python.lockfile import LockedDist, Lockfile
+from lamina.python.platform import TargetPlatform
+from lamina.python.sdist import build_wheel
+from lamina.python.select import select_artifact
+from lamina.python.subset import subset_lock
+from lamina.tar import write_layer
+
+log = logging.getLogger(__name__)
+
+LAYER_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class ThirdPartyRequest:
+    """What an image needs from its resolve."""
+
+    lock: Lockfile
+    resolve: str
+    roots: tuple[Requirement, ...]
+    platform: TargetPlatform
+    layout: VenvLayout
+
+
+class ThirdParty:
+    """Resolves, fetches, builds and installs locked distributions, caching every step."""
+
+    def __init__(self, cache: Cache, index: PackageIndex, *, max_workers: int = 8) -> None:
+        self.cache = cache
+        self.index = index
+        self.max_workers = max_workers
+
+    # -- subsetting -----------------------------------------------------------------
+
+    def closure(self, request: ThirdPartyRequest) -> list[LockedDist]:
+        """The locked distributions the roots need on this platform (cached per lock content)."""
+        key = action_key(
+            "subset",
+            1,
+            {
+                "lock": sha256_digest(request.lock.path.read_bytes()),
+                "roots": sorted(str(r) for r in request.roots),
+                "platform": request.platform.to_json(),
+            },
+        )
+        hit = self.cache.actions.get(key)
+        if hit is not None:
+            return [request.lock.dists[name] for name in hit["dists"]]
+        dists = subset_lock(
+            request.lock,
+            list(request.roots),
+            request.platform,
+            lambda dist: self.requires_of(dist, request.platform),
+            request.resolve,
+        )
+        self.cache.actions.put(key, {"dists": [d.name for d in dists]})
+        return dists
+
+    def requires_of(self, dist: LockedDist, platform: TargetPlatform) -> Sequence[Requirement]:
+        """``Requires-Dist`` of a locked distribution, from the lock or the artifact's metadata."""
+        if dist.requires_dists is not None:
+            return dist.requires_dists
+        key = action_key("requires-dist", 1, {"name": dist.name, "version": str(dist.version), "hashes": _hashes(dist)})
+        hit = self.cache.actions.get(key)
+        if hit is None:
+            artifact = self.select(dist, platform)
+            if artifact.has_metadata:
+                metadata = self.index.metadata(artifact)
+            else:
+                metadata = _wheel_metadata(self.wheels([dist], platform)[0].path)
+            requires = BytesParser().parsebytes(metadata, headersonly=True).get_all("Requires-Dist") or []
+            hit = {"requires": list(requires)}
+            self.cache.actions.put(key, hit)
+        return [Requirement(r) for r in hit["requires"]]
+
+    # -- artifacts ------------------------------------------------------------------
+
+    def select(self, dist: LockedDist, platform: TargetPlatform) -> IndexFile:
+        """The one artifact of ``dist`` to install on ``platform``."""
+        return select_artifact(dist, self.index.files(dist.name), platform)
+
+    def wheels(self, dists: Sequence[LockedDist], platform: TargetPlatform) -> list[Wheel]:
+        """Wheels for every dist, downloaded in parallel, sdists built where needed."""
+        artifacts = [self.select(dist, platform) for dist in dists]
+        paths = fetch_all(artifacts, self.cache.blobs, max_workers=self.max_workers, http=self.index.http)
+        wheels = []
+        for artifact in artifacts:
+            path = paths[artifact.sha256]
+            if artifact.is_wheel:
+                wheels.append(Wheel(artifact.filename, path))
+            else:
+                log.info("building a wheel from %s", artifact.filename)
+                wheels.append(build_wheel(path, artifact.sha256, artifact.filename, platform, self.cache, self.index.urls))
+        return wheels
+
+    # -- the layer ------------------------------------------------------------------
+
+    def empty_layer(self, platform: TargetPlatform, layout: VenvLayout) -> FileLayer:
+        """The venv with no distributions: an image whose code needs no third-party requirement."""
+        blob = write_layer(venv_skeleton(layout, platform), self.cache.blobs)
+        return FileLayer(self.cache.blobs.path(blob.digest), OCI_LAYER_GZIP, blob.digest, blob.diff_id, blob.size)
+
+    def layer(self, request: ThirdPartyRequest) -> tuple[FileLayer, list[LockedDist]]:
+        """The installed closure as one cached layer, and the distributions in it."""
+        dists = self.closure(request)
+        key = action_key(
+            "third-party-layer",
+            LAYER_FORMAT,
+            {
+                "dists": [[d.name, str(d.version), _hashes(d)] for d in dists],
+                "platform": request.platform.to_json(),
+                "layout": [request.layout.venv_dir, request.layout.python_version],
+            },
+        )
+        hit = self.cache.actions.get(key)
+        if hit is None or not self.cache.blobs.has(hit["digest"]):
+            wheels = self.wheels(dists, request.platform)
+            entries = install_wheels(wheels, request.layout, request.platform)
+            blob = write_layer(entries, self.cache.blobs)
+            hit = {"digest": blob.digest, "diff_id": blob.diff_id, "size": blob.size}
+            self.cache.actions.put(key, hit)
+        layer = FileLayer(self.cache.blobs.path(hit["digest"]), OCI_LAYER_GZIP, hit["digest"], hit["diff_id"], hit["size"])
+        return layer, dists
+
+
+def _hashes(dist: LockedDist) -> list[str]:
+    return sorted(a.sha256 for a in dist.artifacts)
+
+
+def _wheel_metadata(wheel: Path) -> bytes:
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+        return archive.read(name)

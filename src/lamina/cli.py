@@ -1,0 +1,49 @@
+"""The ``lamina`` command line: global options, then a goal and its specs."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from pathlib import Path
+
+from lamina import __version__
+from lamina.errors import LaminaError
+from lamina.goals import GOALS
+from lamina.project import load_project
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(prog="lamina", description="Build Python monorepos into minimal OCI images.")
+    parser.add_argument("--build-root", type=Path, help="the repository root (default: nearest dir with pants.toml)")
+    parser.add_argument("--cache-dir", type=Path, help="the local cache (default: $LAMINA_CACHE_DIR or ~/.cache/lamina)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does")
+    parser.add_argument("--version", action="version", version=f"lamina {__version__}")
+    subparsers = parser.add_subparsers(dest="goal", metavar="GOAL", required=True)
+    goals = {}
+    for name in GOALS:
+        module = importlib.import_module(f"lamina.goals.{name}")
+        module.register(subparsers)
+        goals[module.NAME] = module
+    return parser, goals
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one goal; user errors print ``error: ...`` and exit 1."""
+    parser, goals = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        project = load_project(args.build_root, args.cache_dir)
+        return goals[args.goal].run(args, project)
+    except LaminaError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The build graph: addresses, BUILD files, targets and their (inferred) dependencies."""

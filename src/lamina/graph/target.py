@@ -1,0 +1,120 @@
+"""Target types, their fields, targets, and the registry that backends and plugins fill.
+
+A user-facing field is defined once, with its help text and default. Plugins named
+in ``[GLOBAL] backend_packages`` use the same API as lamina's own backends: a
+``register.py`` (or the package itself) with ``target_types()`` and optionally
+``rules()`` returning ``{target_type_alias: packager}``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lamina.errors import ConfigError
+from lamina.graph.address import Address
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field users may set on a target."""
+
+    name: str
+    help: str
+    default: Any = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class TargetType:
+    """What users write in BUILD files: an alias and its fields.
+
+    ``fields=None`` accepts any field (Pants' own types that lamina lists but does not build).
+    ``generates`` names the type of target a generator makes (``python_sources`` ->
+    ``python_source``); the graph expands generators.
+    """
+
+    alias: str
+    help: str
+    fields: tuple[Field, ...] | None = ()
+    generates: str | None = None
+    builds: bool = True
+
+    def field(self, name: str) -> Field | None:
+        """The field called ``name``."""
+        return next((f for f in self.fields or () if f.name == name), None)
+
+
+COMMON_FIELDS = (
+    Field("name", "The target's name, unique in its directory; defaults to the directory's name."),
+    Field("dependencies", "Addresses this target depends on beyond what is inferred; `!addr` excludes one.", ()),
+    Field("description", "A human-readable description of the target."),
+    Field("tags", "Arbitrary strings to select targets by."),
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A declared (or generated) target with its fields resolved against defaults."""
+
+    address: Address
+    alias: str
+    fields: Mapping[str, Any]
+    build_file: str
+    line: int
+    sources: tuple[str, ...] = ()  # build-root-relative files
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A field's value, or ``default`` when unset."""
+        value = self.fields.get(name)
+        return default if value is None else value
+
+    def to_json(self) -> dict:
+        """The target as ``peek`` prints it."""
+        out = {"address": str(self.address), "target_type": self.alias}
+        out.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(self.fields.items()) if k != "name"})
+        if self.sources:
+            out["sources"] = list(self.sources)
+        return out
+
+
+Packager = Callable[[Target, Any], Any]
+
+
+@dataclass
+class Registry:
+    """Every target type and packager known to this run."""
+
+    target_types: dict[str, TargetType] = field(default_factory=dict)
+    packagers: dict[str, Packager] = field(default_factory=dict)
+
+    def register_target_types(self, types: Sequence[TargetType]) -> None:
+        """Add target types (a later registration of the same alias wins)."""
+        self.target_types.update({t.alias: t for t in types})
+
+    def register_rules(self, rules: Mapping[str, Packager]) -> None:
+        """Add packagers: what ``package`` runs for a target type."""
+        self.packagers.update(rules)
+
+    def packager(self, target: Target) -> Packager | None:
+        """The packager for ``target``'s type, if it is packageable."""
+        return self.packagers.get(target.alias)
+
+    def load_backend(self, module_name: str) -> None:
+        """Import a backend package and register what its ``register`` module provides."""
+        try:
+            module = importlib.import_module(module_name)
+            try:
+                module = importlib.import_module(f"{module_name}.register")
+            except ModuleNotFoundError as err:
+                if err.name != f"{module_name}.register":
+                    raise
+        except ImportError as err:
+            raise ConfigError(f"cannot load backend {module_name!r} from [GLOBAL] backend_packages: {err}") from err
+        if not hasattr(module, "target_types"):
+            raise ConfigError(f"backend {module_name!r} has no target_types() function in register.py")
+        self.register_target_types(module.target_types())
+        if hasattr(module, "rules"):
+            self.register_rules(module.rules())

@@ -1,0 +1,47 @@
+"""A loaded repository: build root, configuration, backends, build graph, cache and index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from lamina.backends import default_registry
+from lamina.backends.python.module_names import WheelModuleNames
+from lamina.cache import Cache, default_cache_dir
+from lamina.config import Config, find_build_root, load_config
+from lamina.graph.graph import BuildGraph
+from lamina.graph.target import Registry
+from lamina.python.index import PackageIndex
+
+
+@dataclass
+class Project:
+    """Everything a goal needs to know about the repository and where to keep work."""
+
+    build_root: Path
+    config: Config
+    registry: Registry
+    cache: Cache
+    graph: BuildGraph
+
+    @cached_property
+    def index(self) -> PackageIndex:
+        """The package index locked artifacts are fetched from."""
+        return PackageIndex(self.config.index_urls)
+
+    @property
+    def dist_dir(self) -> Path:
+        """Where ``package`` writes outputs."""
+        return self.build_root / self.config.dist_dir
+
+
+def load_project(build_root: Path | None = None, cache_dir: Path | None = None) -> Project:
+    """Find the build root (nearest ``pants.toml``), read config, load backends and BUILD files."""
+    root = (build_root or find_build_root(Path.cwd())).absolute()
+    config = load_config(root)
+    registry = default_registry(config.backend_packages, config.pythonpath)
+    cache = Cache(cache_dir or (root / config.cache_dir if config.cache_dir else default_cache_dir()))
+    module_names = WheelModuleNames(config, cache, lambda: project.index)
+    project = Project(root, config, registry, cache, BuildGraph(config, registry, module_names=module_names))
+    return project

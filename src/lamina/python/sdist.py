@@ -1,0 +1,86 @@
+"""Build a pure-Python sdist into a wheel, in an isolated environment, once per sdist.
+
+The build runs the real ``build`` front end in a fresh isolated environment with a
+scrubbed process environment (no host pip config, a temporary HOME, fixed
+``SOURCE_DATE_EPOCH``), fetching build requirements only from lamina's index URLs.
+It runs on the host, so it needs the host's Python X.Y to match the target's.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.utils import parse_wheel_filename
+
+from lamina.cache import Cache, action_key
+from lamina.errors import BuildError
+from lamina.python.install import Wheel
+from lamina.python.platform import TargetPlatform
+
+SOURCE_DATE_EPOCH = "315532800"
+_KEPT = ("PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "LANG")
+
+
+def _environment(home: Path, index_urls: Sequence[str]) -> dict[str, str]:
+    env = {key: os.environ[key] for key in _KEPT if key in os.environ}
+    cert = os.environ.get("SSL_CERT_FILE") or os.environ.get("REQUESTS_CA_BUNDLE")
+    if cert:
+        env["PIP_CERT"] = cert
+    env.update(
+        HOME=str(home),
+        PIP_CONFIG_FILE=os.devnull,
+        PIP_INDEX_URL=index_urls[0],
+        PIP_EXTRA_INDEX_URL=" ".join(index_urls[1:]),
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+        PIP_NO_INPUT="1",
+        SOURCE_DATE_EPOCH=SOURCE_DATE_EPOCH,
+        PYTHONHASHSEED="0",
+    )
+    return env
+
+
+def build_wheel(
+    sdist: Path, sha256: str, filename: str, platform: TargetPlatform, cache: Cache, index_urls: Sequence[str]
+) -> Wheel:
+    """The wheel built from ``sdist`` (named ``filename``), from the cache when built before."""
+    target = ".".join(platform.python_version.split(".")[:2])
+    key = action_key("sdist-wheel", 1, {"sdist": sha256, "python": target})
+    hit = cache.actions.get(key)
+    if hit is not None and cache.blobs.has(hit["digest"]):
+        return Wheel(hit["filename"], cache.blobs.path(hit["digest"]))
+    host = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if host != target:
+        raise BuildError(
+            f"{filename} has no wheel for the target and must be built, but lamina runs on Python {host} "
+            f"and the image has {target}; run lamina with Python {target} or pin a version with a wheel"
+        )
+    with cache.tempdir() as scratch:
+        source = scratch / filename
+        source.symlink_to(sdist)
+        out = scratch / "out"
+        result = subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(source)],
+            cwd=scratch,
+            env=_environment(scratch, index_urls),
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        built = sorted(out.glob("*.whl")) if out.is_dir() else []
+        if result.returncode != 0 or len(built) != 1:
+            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+            raise BuildError(f"building a wheel from {filename} failed:\n{tail}")
+        wheel = built[0]
+        _, _, _, tags = parse_wheel_filename(wheel.name)
+        if any(tag.platform != "any" or tag.abi != "none" for tag in tags):
+            raise BuildError(
+                f"sdist {filename} contains compiled code ({wheel.name}); lamina cannot build compiled sdists yet: "
+                "pin a version that publishes a wheel for the target platform"
+            )
+        digest = cache.blobs.put_file(wheel)
+    cache.actions.put(key, {"filename": wheel.name, "digest": digest})
+    return Wheel(wheel.name, cache.blobs.path(digest))

@@ -1,0 +1,24 @@
+"""Load an image into a running Docker engine through the docker SDK."""
+
+from __future__ import annotations
+
+from lamina.cache import Cache
+from lamina.errors import EngineError
+from lamina.oci import Image
+from lamina.sinks import tarball
+from lamina.sources.daemon import client
+
+
+def load(image: Image, *, repo_tags: list[str], cache: Cache) -> None:
+    """``docker load`` ``image`` tagged ``repo_tags``, streamed from a temporary tarball."""
+    import docker.errors
+
+    engine = client()
+    with cache.tempdir() as scratch:
+        archive = scratch / "image.tar"
+        tarball.write(image, archive, repo_tags=repo_tags)
+        try:
+            with open(archive, "rb") as stream:
+                engine.images.load(stream)
+        except docker.errors.APIError as err:
+            raise EngineError(f"the Docker engine refused image {image.digest}: {err}") from err

@@ -1,0 +1,129 @@
+"""``lamina package ::`` on the example monorepo: images that run, hold only their own
+closure, rebuild nothing when nothing changed, and change one layer on an app edit."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import requests
+
+from oci_reading import copy_examples, image_outputs, lamina, layer_names, manifest
+
+pytestmark = pytest.mark.integration
+
+WEB = ("src/python/services/web", "web")
+CLI = ("src/python/services/greet_cli", "greet-cli")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, example_base):
+    """The examples packaged once from a cold cache."""
+    root = copy_examples(tmp_path_factory.mktemp("clone") / "examples", example_base)
+    cache = tmp_path_factory.mktemp("cache")
+    result = lamina("package", "::", cwd=root, cache=cache)
+    return root, cache, result
+
+
+def test_package_prints_address_outputs_and_digest(built):
+    root, _, result = built
+    for spec_path, name in (WEB, CLI):
+        layout, archive = image_outputs(root, spec_path, name)
+        assert layout.is_dir() and archive.is_file()
+        assert f"{spec_path}:{name}" in result.stdout
+        assert str(archive.relative_to(root)) in result.stdout or str(archive) in result.stdout
+        index = json.loads((layout / "index.json").read_text())
+        assert index["manifests"][0]["digest"] in result.stdout
+
+
+def test_cli_image_runs_with_arguments(built, load_image, run_container):
+    root, _, _ = built
+    image = load_image(image_outputs(root, *CLI)[1])
+    shouted = run_container(image, ["hello", "World", "--shout"])
+    assert (shouted.exit_code, shouted.stdout.strip()) == (0, "HELLO, WORLD!"), shouted.stderr
+    usage = run_container(image, ["hello"])
+    assert usage.exit_code == 1 and "Usage" in usage.stdout + usage.stderr
+
+
+def test_web_image_answers_health_over_loopback(built, load_image, serve_container):
+    root, _, _ = built
+    image = load_image(image_outputs(root, *WEB)[1])
+    with serve_container(image) as url:
+        assert requests.get(url + "/health", timeout=10).json()["status"] == "ok"
+        assert requests.get(url + "/greet/World?shout=true", timeout=10).json()["message"] == "HELLO, WORLD!"
+
+
+def _image_files(root, target):
+    layout, _ = image_outputs(root, *target)
+    layers = manifest(layout)["layers"]
+    # base layer first, then third-party, then app
+    return layer_names(layout, layers[-2]["digest"]), layer_names(layout, layers[-1]["digest"])
+
+
+def _dists(names):
+    return {n.split("/")[-1].split("-")[0].lower() for n in names if n.endswith(".dist-info")}
+
+
+def test_each_image_holds_only_its_own_closure(built):
+    root, _, _ = built
+    web_third_party, web_app = _image_files(root, WEB)
+    cli_third_party, cli_app = _image_files(root, CLI)
+    assert {"fastapi", "uvicorn", "pydantic", "attrs"} <= _dists(web_third_party)
+    assert {"docopt", "attrs"} <= _dists(cli_third_party)
+    assert not {"docopt", "tabulate"} & _dists(web_third_party)
+    assert not {"fastapi", "uvicorn", "starlette", "pydantic"} & _dists(cli_third_party)
+    assert any(n.endswith("services/web/main.py") for n in web_app)
+    assert not any("greet_cli" in n for n in web_app)
+    assert any(n.endswith("greeting/model.py") for n in cli_app)
+
+
+def test_no_build_tools_or_caches_land_in_images(built):
+    root, _, _ = built
+    for target in (WEB, CLI):
+        third_party, app = _image_files(root, target)
+        names = third_party + app
+        assert not _dists(names) & {"pip", "setuptools", "wheel"}
+        assert not [n for n in names if n.endswith((".whl", ".tar.gz")) or "/.cache/" in n or "pip-" in n]
+        assert not [n for n in names if n.rsplit("/", 1)[-1] in {"gcc", "cc", "ld", "make"}]
+
+
+def test_noop_rebuild_writes_nothing_new(built):
+    root, cache, first = built
+    blobs_before = sorted(p.name for p in (cache / "blobs" / "sha256").iterdir())
+    again = lamina("package", "::", cwd=root, cache=cache)
+    assert sorted(p.name for p in (cache / "blobs" / "sha256").iterdir()) == blobs_before
+    for target in (WEB, CLI):
+        layout, _ = image_outputs(root, *target)
+        assert json.loads((layout / "index.json").read_text())["manifests"][0]["digest"] in again.stdout
+
+
+def test_app_only_edit_changes_only_the_app_layer(built, tmp_path, example_base):
+    root, cache, _ = built
+    clone = copy_examples(tmp_path / "examples", example_base)
+    before_web = manifest(image_outputs(root, *WEB)[0])
+    before_cli = manifest(image_outputs(root, *CLI)[0])
+    with open(clone / WEB[0] / "main.py", "a") as handle:
+        handle.write("\n# an app-only edit\n")
+    lamina("package", "::", cwd=clone, cache=cache)
+    after_web = manifest(image_outputs(clone, *WEB)[0])
+    after_cli = manifest(image_outputs(clone, *CLI)[0])
+    assert [l["digest"] for l in after_web["layers"][:-1]] == [l["digest"] for l in before_web["layers"][:-1]]
+    assert after_web["layers"][-1]["digest"] != before_web["layers"][-1]["digest"]
+    assert after_web["layers"][-1]["size"] < 100_000
+    assert after_cli == before_cli
+
+
+def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, tmp_path, example_base):
+    root, _, _ = built
+    clone = copy_examples(tmp_path / "elsewhere" / "checkout", example_base)
+    old_umask = os.umask(0o077)
+    try:
+        for path in clone.rglob("*"):
+            if path.is_file() and path.suffix in {".py", ""}:
+                os.chmod(path, 0o600)
+        lamina("package", "::", cwd=clone, cache=tmp_path / "other-cache", env={"TZ": "Asia/Kathmandu"})
+    finally:
+        os.umask(old_umask)
+    for target in (WEB, CLI):
+        assert manifest(image_outputs(clone, *target)[0]) == manifest(image_outputs(root, *target)[0])
