@@ -21,7 +21,7 @@ class Address:
         if self.relative_file is not None:
             path = posixpath.join(self.spec_path, self.relative_file)
             return path if self.name == posixpath.basename(self.spec_path) else f"{path}:{self.name}"
-        base = f"{self.spec_path}:{self.name}"
+        base = f"{self.spec_path or '//'}:{self.name}"
         return f"{base}#{self.generated}" if self.generated else base
 
     @property
@@ -48,13 +48,14 @@ def parse_address(text: str, *, relative_to: str = "") -> tuple[str, str | None,
     text = text.strip()
     if not text:
         raise AddressError("empty address")
-    if text.startswith("//"):
+    rooted = text.startswith("//")
+    if rooted:
         text = text[2:]
     path, _, name = text.partition(":")
     name, _, generated = name.partition("#")
     if "#" in path:
         path, _, generated = path.partition("#")
-    if text.startswith(":"):
+    if text.startswith(":") and not rooted:
         path = relative_to
     elif path.startswith("./") or path.startswith("../") or path in (".", ".."):
         path = posixpath.normpath(posixpath.join(relative_to, path))

@@ -41,11 +41,11 @@ class BuildFile:
 class _Inert:
     """A value of a Pants helper lamina does not interpret (``setup_py(...)``, ``parametrize(...)``)."""
 
-    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
-        self.name, self.args, self.kwargs = name, args, kwargs
+    def __init__(self, helper: str, args: tuple, kwargs: dict) -> None:
+        self.helper, self.args, self.kwargs = helper, args, kwargs
 
     def __repr__(self) -> str:
-        return f"{self.name}(...)"
+        return f"{self.helper}(...)"
 
 
 _PANTS_HELPERS = ("setup_py", "python_artifact", "parametrize", "http_source", "per_platform", "shading_rule")
@@ -106,7 +106,7 @@ def evaluate(source: str, path: str, target_types: Mapping[str, TargetType]) -> 
             result.defaults.setdefault("all", {}).update(all)
 
     scope: dict[str, Any] = {alias: make_target_function(t) for alias, t in target_types.items()}
-    scope.update({name: (lambda n: lambda *a, **k: _Inert(n, *a, **k))(name) for name in _PANTS_HELPERS})
+    scope.update({name: (lambda n: lambda *a, **k: _Inert(n, a, k))(name) for name in _PANTS_HELPERS})
     scope["__defaults__"] = defaults
     scope["__builtins__"] = dict(_SAFE_BUILTINS)
     try:

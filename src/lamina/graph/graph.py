@@ -83,8 +83,10 @@ class BuildGraph:
                 fields["name"] = name
                 address = Address(spec_path, name)
                 target = Target(address, declaration.alias, fields, relative, declaration.line)
-                if target_type.alias in ("resources", "files"):
-                    target = self._with_sources(target, fields.get("sources") or ())
+                if "sources" in fields and target_type.alias not in ("python_sources",):
+                    target = self._with_sources(target, fields["sources"])
+                elif target_type.alias in ("resource", "file"):
+                    target = self._with_sources(target, [fields["source"]])
                 self._add(target)
                 if target_type.generates:
                     for generated in self._generate(target, target_type.generates):

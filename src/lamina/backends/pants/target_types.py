@@ -4,7 +4,7 @@ from lamina.graph.target import TargetType
 
 _ALIASES = (
     "python_tests", "python_test", "python_test_utils", "pex_binary", "pex_binaries", "python_distribution",
-    "docker_image", "shell_sources", "shell_source", "shunit2_tests", "resource", "file", "target",
+    "docker_image", "shell_sources", "shell_source", "shunit2_tests", "target",
     "python_awslambda", "python_aws_lambda_function", "python_google_cloud_function", "pyoxidizer_binary",
     "relocated_files", "archive", "protobuf_sources", "thrift_sources", "experimental_shell_command",
     "shell_command", "run_shell_command", "adhoc_tool", "system_binary", "go_binary", "go_package", "go_mod",

@@ -11,6 +11,7 @@ import subprocess
 
 from packaging.requirements import Requirement
 
+from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import AppFile, app_layer
 from lamina.backends.python.built import BuiltImage
 from lamina.backends.python.image_config import configure
@@ -37,9 +38,9 @@ def _app_files(closure: list[Target], project) -> list[AppFile]:
     app_dir = project.config.app_dir
     files = []
     for target in closure:
-        if target.alias in ("python_source", "resources"):
+        if target.alias == "python_source" or target.alias in RESOURCE_ALIASES:
             files.extend(AppFile(posixpath.join(app_dir, roots.strip(p)), project.build_root / p) for p in target.sources)
-        elif target.alias == "files":
+        elif target.alias in FILE_ALIASES:
             files.extend(AppFile(posixpath.join(app_dir, p), project.build_root / p) for p in target.sources)
     return files
 
