@@ -127,3 +127,20 @@ def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, 
         os.umask(old_umask)
     for target in (WEB, CLI):
         assert manifest(image_outputs(clone, *target)[0]) == manifest(image_outputs(root, *target)[0])
+
+
+def test_load_puts_the_image_in_the_engine(built, docker_client):
+    root, cache, _ = built
+    lamina("package", "--load", f"{CLI[0]}:{CLI[1]}", cwd=root, cache=cache)
+    layout, _ = image_outputs(root, *CLI)
+    loaded = docker_client.images.get("lamina-examples/greet-cli:latest")
+    assert loaded.id == manifest(layout)["config"]["digest"]
+
+
+def test_load_without_an_engine_is_a_clear_error(built):
+    root, cache, _ = built
+    result = lamina(
+        "package", "--load", f"{CLI[0]}:{CLI[1]}", cwd=root, cache=cache,
+        env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"}, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1 and "no Docker engine answered" in result.stderr

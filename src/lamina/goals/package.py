@@ -43,17 +43,25 @@ def write_outputs(built: BuiltImage, project, *, load: bool) -> list[str]:
 
 
 def run(args: argparse.Namespace, project) -> int:
-    """Package the targets named by ``args.specs``."""
+    """Package the targets named by ``args.specs``: build every one, then write every one.
+
+    A packager returns a ``BuiltImage``, or (for plugin target types) any object with
+    an ``address``, a ``summary`` and ``write(dist_dir) -> list[str]``.
+    """
     targets = [t for t in project.graph.resolve_specs(args.specs or ["::"]) if project.registry.packager(t) is not None]
     if not targets:
         print("nothing to package in " + " ".join(args.specs or ["::"]), file=sys.stderr)
         return 0
+    built = []
     for target in targets:
         started = time.monotonic()
-        built = project.registry.packager(target)(target, project)
-        outputs = write_outputs(built, project, load=args.load)
-        elapsed = time.monotonic() - started
-        print(f"{built.address}  {built.image.digest}  ({elapsed:.1f}s)")
+        built.append((project.registry.packager(target)(target, project), time.monotonic() - started))
+    for result, elapsed in built:
+        if isinstance(result, BuiltImage):
+            outputs, summary = write_outputs(result, project, load=args.load), result.image.digest
+        else:
+            outputs, summary = result.write(project.dist_dir), result.summary
+        print(f"{result.address}  {summary}  ({elapsed:.1f}s)")
         for output in outputs:
             print(f"    {output}")
     return 0
