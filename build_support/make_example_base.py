@@ -61,13 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def make_base_archive(output: Path) -> None:
-    """Bootstrap the rootfs with mmdebstrap and write it to ``output`` as a docker-archive."""
+def make_base_archive(output: Path, packages: tuple[str, ...] = PACKAGES, hooks: tuple[str, ...] = ()) -> None:
+    """Bootstrap the rootfs with mmdebstrap and write it to ``output`` as a docker-archive.
+
+    ``packages`` and extra mmdebstrap ``hooks`` let the benchmark make its pip-enabled base.
+    """
     epoch = int(os.environ.get("SOURCE_DATE_EPOCH", DEFAULT_SOURCE_DATE_EPOCH))
     architecture = _oci_architecture()
     with tempfile.TemporaryDirectory(prefix=".rootfs-", dir=output.parent) as scratch:
         rootfs = Path(scratch) / "rootfs.tar"
-        command = _bootstrap(rootfs, epoch)
+        command = _bootstrap(rootfs, epoch, packages, hooks)
         diff_id = f"sha256:{_sha256_of(rootfs)}"
         config = _config(architecture, epoch, command, diff_id)
         partial = Path(scratch) / "archive.tar"
@@ -75,7 +78,7 @@ def make_base_archive(output: Path) -> None:
         os.replace(partial, output)
 
 
-def _bootstrap(rootfs: Path, epoch: int) -> list[str]:
+def _bootstrap(rootfs: Path, epoch: int, packages: tuple[str, ...], hooks: tuple[str, ...]) -> list[str]:
     """Run mmdebstrap into the tarball ``rootfs``; return the command (for the history)."""
     if os.geteuid() != 0:
         sys.exit("make_example_base.py: mmdebstrap --mode=root needs root; rerun as root")
@@ -84,10 +87,11 @@ def _bootstrap(rootfs: Path, epoch: int) -> list[str]:
     command = [
         "mmdebstrap",
         "--variant=essential",
-        f"--include={','.join(PACKAGES)}",
+        f"--include={','.join(packages)}",
         "--mode=root",
         # Host files that mmdebstrap copies in; the container runtime provides its own.
         '--customize-hook=rm -f "$1/etc/resolv.conf" "$1/etc/hostname"',
+        *hooks,
         SUITE,
     ]
     environment = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
