@@ -30,7 +30,7 @@ from lamina.graph.third_party import ModuleNamesHook, default_modules
 
 log = logging.getLogger(__name__)
 
-_SKIPPED_DIRS = {"dist", "node_modules", "__pycache__", "build"}
+_SKIPPED_DIRS = {"dist", "node_modules", "__pycache__"}
 
 
 def _glob(directory: Path, patterns: Iterable[str], build_root: Path) -> tuple[str, ...]:

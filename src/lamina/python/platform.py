@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.parser import Parser
-from typing import Any, Protocol
+from typing import Any
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
@@ -25,6 +25,7 @@ from elftools.elf.gnuversions import GNUVerDefSection
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
 from lamina.errors import ImageError
+from lamina.oci.rootfs import FileTree
 
 _BIN_DIRS = ("/usr/local/bin", "/usr/bin")
 _LIB_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")
@@ -51,22 +52,6 @@ _LEGACY_MACHINES = {
     "manylinux2010": {"x86_64", "i686"},
     "manylinux1": {"x86_64", "i686"},
 }
-
-
-class FileTree(Protocol):
-    """Read access to an image's files by absolute in-image path."""
-
-    def read(self, path: str) -> bytes | None:
-        """A regular file's bytes, following symlinks inside the tree; None if absent."""
-        ...
-
-    def readlink(self, path: str) -> str | None:
-        """A symlink's target, or None if ``path`` is not a symlink."""
-        ...
-
-    def listdir(self, path: str) -> list[str] | None:
-        """Names in a directory, or None if ``path`` is not a directory."""
-        ...
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ REF_NAME = "org.opencontainers.image.ref.name"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
