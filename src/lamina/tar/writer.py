@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from lamina.cache.store import BlobStore
 from lamina.errors import ImageError
+from lamina.oci import OCI_LAYER_GZIP, FileLayer
 from lamina.tar.entries import DIRECTORY, FILE, SYMLINK, TarEntry
 
 # 2000-01-01T00:00:00Z, as rules_pkg uses: fixed, and after the zip epoch.
@@ -32,6 +33,14 @@ class LayerBlob:
     digest: str
     diff_id: str
     size: int
+
+    def to_json(self) -> dict:
+        """The fields, for an action-cache entry."""
+        return {"digest": self.digest, "diff_id": self.diff_id, "size": self.size}
+
+    def layer(self, blobs: BlobStore) -> FileLayer:
+        """The image layer backed by this blob in ``blobs``."""
+        return FileLayer(blobs.path(self.digest), OCI_LAYER_GZIP, self.digest, self.diff_id, self.size)
 
 
 class _TeeToGzip(io.RawIOBase):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lamina.cache import Cache, action_key
-from lamina.oci import OCI_LAYER_GZIP, FileLayer
-from lamina.tar import TarEntry, write_layer
+from lamina.oci import FileLayer
+from lamina.tar import LayerBlob, TarEntry, write_layer
 
 LAYER_FORMAT = 1
 LAUNCHER_NAME = "__main__.py"
@@ -51,7 +51,6 @@ def app_layer(files: Sequence[AppFile], *, app_dir: str, entry_point: str, cache
     if hit is None or not cache.blobs.has(hit["digest"]):
         entries = [TarEntry.file(path, data) for path, data in contents.items()]
         entries.append(TarEntry.file(f"{app_dir}/{LAUNCHER_NAME}", launcher_bytes))
-        blob = write_layer(entries, cache.blobs)
-        hit = {"digest": blob.digest, "diff_id": blob.diff_id, "size": blob.size}
+        hit = write_layer(entries, cache.blobs).to_json()
         cache.actions.put(key, hit)
-    return FileLayer(cache.blobs.path(hit["digest"]), OCI_LAYER_GZIP, hit["digest"], hit["diff_id"], hit["size"])
+    return LayerBlob(**hit).layer(cache.blobs)

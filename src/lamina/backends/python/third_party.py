@@ -18,7 +18,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from lamina.cache import Cache, action_key
-from lamina.oci import OCI_LAYER_GZIP, FileLayer, sha256_digest
+from lamina.oci import FileLayer, sha256_digest
 from lamina.python.fetch import fetch_all
 from lamina.python.index import IndexFile, PackageIndex
 from lamina.python.install import VenvLayout, Wheel, install_wheels, venv_skeleton
@@ -27,7 +27,7 @@ from lamina.python.platform import TargetPlatform
 from lamina.python.sdist import build_wheel
 from lamina.python.select import select_artifact
 from lamina.python.subset import subset_lock
-from lamina.tar import write_layer
+from lamina.tar import LayerBlob, write_layer
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +120,7 @@ class ThirdParty:
 
     def empty_layer(self, platform: TargetPlatform, layout: VenvLayout) -> FileLayer:
         """The venv with no distributions: an image whose code needs no third-party requirement."""
-        blob = write_layer(venv_skeleton(layout, platform), self.cache.blobs)
-        return FileLayer(self.cache.blobs.path(blob.digest), OCI_LAYER_GZIP, blob.digest, blob.diff_id, blob.size)
+        return write_layer(venv_skeleton(layout, platform), self.cache.blobs).layer(self.cache.blobs)
 
     def layer(self, request: ThirdPartyRequest) -> tuple[FileLayer, list[LockedDist]]:
         """The installed closure as one cached layer, and the distributions in it."""
@@ -139,11 +138,9 @@ class ThirdParty:
         if hit is None or not self.cache.blobs.has(hit["digest"]):
             wheels = self.wheels(dists, request.platform)
             entries = install_wheels(wheels, request.layout, request.platform)
-            blob = write_layer(entries, self.cache.blobs)
-            hit = {"digest": blob.digest, "diff_id": blob.diff_id, "size": blob.size}
+            hit = write_layer(entries, self.cache.blobs).to_json()
             self.cache.actions.put(key, hit)
-        layer = FileLayer(self.cache.blobs.path(hit["digest"]), OCI_LAYER_GZIP, hit["digest"], hit["diff_id"], hit["size"])
-        return layer, dists
+        return LayerBlob(**hit).layer(self.cache.blobs), dists
 
 
 def _hashes(dist: LockedDist) -> list[str]:
