@@ -95,7 +95,9 @@ def make_base() -> Path:
     archive = STATE / "base-bookworm-pip.tar"
     if not archive.exists():
         STATE.mkdir(exist_ok=True)
-        spec = importlib.util.spec_from_file_location("make_example_base", REPO / "build_support" / "make_example_base.py")
+        spec = importlib.util.spec_from_file_location(
+            "make_example_base", REPO / "build_support" / "make_example_base.py"
+        )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         packages = (*module.PACKAGES, "python3-pip", "python3-venv")
@@ -154,7 +156,14 @@ def docker_route(route: str, client) -> dict:
         size = client.images.get(tag).attrs["Size"]
         client.images.remove(tag, force=True)
         client.images.prune(filters={"dangling": True})
-    return {"cold": cold, "noop": noop, "edit": edit, "size": size, "changed_layers": len(changed), "changed_bytes": sum(changed.values())}
+    return {
+        "cold": cold,
+        "noop": noop,
+        "edit": edit,
+        "size": size,
+        "changed_layers": len(changed),
+        "changed_bytes": sum(changed.values()),
+    }
 
 
 def _manifest(layout: Path) -> dict:
@@ -231,7 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         for route in args.routes:
             result = lamina_route(base_archive, client) if route == "lamina" else docker_route(route, client)
             runs[route].append(result)
-            print(f"run {number + 1} {route}: {json.dumps({k: round(v, 2) for k, v in result.items()})}", file=sys.stderr)
+            print(
+                f"run {number + 1} {route}: {json.dumps({k: round(v, 2) for k, v in result.items()})}", file=sys.stderr
+            )
     results = {route: _median(r) for route, r in runs.items()}
     print(f"medians of {args.runs} runs (`{' '.join(['build_support/benchmark.py', *(argv or sys.argv[1:])])}`):")
     print(_table(results))

@@ -17,7 +17,9 @@ from lamina.project import load_project
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
     parser = argparse.ArgumentParser(prog="lamina", description="Build Python monorepos into minimal OCI images.")
     parser.add_argument("--build-root", type=Path, help="the repository root (default: nearest dir with pants.toml)")
-    parser.add_argument("--cache-dir", type=Path, help="the local cache (default: $LAMINA_CACHE_DIR or ~/.cache/lamina)")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="the local cache (default: $LAMINA_CACHE_DIR or ~/.cache/lamina)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does")
     parser.add_argument("--version", action="version", version=f"lamina {__version__}")
     subparsers = parser.add_subparsers(dest="goal", metavar="GOAL", required=True)

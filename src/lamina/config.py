@@ -64,7 +64,9 @@ def find_build_root(start: Path) -> Path:
     for directory in (start, *start.parents):
         if (directory / CONFIG_FILE).is_file():
             return directory
-    raise ConfigError(f"no {CONFIG_FILE} found in {start} or any parent; run lamina inside a repository or pass --build-root")
+    raise ConfigError(
+        f"no {CONFIG_FILE} found in {start} or any parent; run lamina inside a repository or pass --build-root"
+    )
 
 
 def _check_keys(section: str, values: dict, allowed: set[str]) -> None:
@@ -93,7 +95,12 @@ def load_config(build_root: Path) -> Config:
     for section, allowed in _OWNED.items():
         _check_keys(section, data.get(section, {}), allowed)
     python = data.get("python", {})
-    lamina, oci, source, globals_ = data.get("lamina", {}), data.get("oci", {}), data.get("source", {}), data.get("GLOBAL", {})
+    lamina, oci, source, globals_ = (
+        data.get("lamina", {}),
+        data.get("oci", {}),
+        data.get("source", {}),
+        data.get("GLOBAL", {}),
+    )
     root = str(build_root)
     kwargs: dict = {
         "build_root": build_root,

@@ -79,9 +79,7 @@ def example_base() -> Path:
     Made by build_support/make_example_base.py when missing (~20 s, needs root); the
     script is the single owner of the path, which it prints.
     """
-    made = subprocess.run(
-        [sys.executable, str(MAKE_EXAMPLE_BASE)], capture_output=True, text=True, check=False
-    )
+    made = subprocess.run([sys.executable, str(MAKE_EXAMPLE_BASE)], capture_output=True, text=True, check=False)
     if made.returncode != 0:
         pytest.fail(
             f"build_support/make_example_base.py failed (exit {made.returncode}):\n{made.stderr}",

@@ -15,7 +15,9 @@ EXAMPLES = REPO_ROOT / "examples"
 EXAMPLE_BASE_DIR = Path(".lamina") / "base"
 
 
-def lamina(*args: str, cwd: Path, cache: Path, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def lamina(
+    *args: str, cwd: Path, cache: Path, env: dict | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run the real ``lamina`` CLI in ``cwd`` with its own cache directory."""
     result = subprocess.run(
         [sys.executable, "-m", "lamina", "--cache-dir", str(cache), *args],

@@ -41,6 +41,8 @@ def test_outputs_are_readable_by_skopeo(tmp_path, example_base):
     root = copy_examples(tmp_path / "examples", example_base)
     lamina("package", f"{CLI[0]}:{CLI[1]}", cwd=root, cache=tmp_path / "cache")
     layout, archive = image_outputs(root, *CLI)
-    inspected = subprocess.run(["skopeo", "inspect", f"oci:{layout}:latest"], capture_output=True, text=True, check=True)
+    inspected = subprocess.run(
+        ["skopeo", "inspect", f"oci:{layout}:latest"], capture_output=True, text=True, check=True
+    )
     assert '"Layers"' in inspected.stdout
     subprocess.run(["skopeo", "inspect", f"docker-archive:{archive}"], capture_output=True, check=True)

@@ -48,7 +48,9 @@ def test_build_syntax_error(packaged):
     build = root / CLI[0] / "BUILD"
     original = _edit(build, "", "\npython_image(\n")
     try:
-        assert re.search(r"src/python/services/greet_cli/BUILD:\d+: invalid syntax", _fails(root, cache, "package", "::"))
+        assert re.search(
+            r"src/python/services/greet_cli/BUILD:\d+: invalid syntax", _fails(root, cache, "package", "::")
+        )
     finally:
         build.write_text(original)
 
@@ -58,7 +60,9 @@ def test_unknown_field(packaged):
     build = root / CLI[0] / "BUILD"
     original = _edit(build, "entry_point=", "entrypoint=")
     try:
-        assert "unknown field 'entrypoint' for target type 'python_image'; did you mean 'entry_point'" in _fails(root, cache, "package", "::")
+        assert "unknown field 'entrypoint' for target type 'python_image'; did you mean 'entry_point'" in _fails(
+            root, cache, "package", "::"
+        )
     finally:
         build.write_text(original)
 
@@ -79,7 +83,9 @@ def test_requirement_missing_from_lock(packaged):
 
 def test_unknown_address(packaged):
     root, cache = packaged
-    assert "did you mean src/python/services/greet_cli:greet-cli" in _fails(root, cache, "package", "src/python/services/greet_cli:greet_cli")
+    assert "did you mean src/python/services/greet_cli:greet-cli" in _fails(
+        root, cache, "package", "src/python/services/greet_cli:greet_cli"
+    )
 
 
 class _LyingIndex(BaseHTTPRequestHandler):
@@ -91,7 +97,11 @@ class _LyingIndex(BaseHTTPRequestHandler):
         parts = self.path.strip("/").split("/")
         if parts[0] == "simple" and len(parts) == 2:
             files = [
-                {"filename": f"{parts[1]}-0-py3-none-any.whl", "url": f"/files/{digest}.whl", "hashes": {"sha256": digest}}
+                {
+                    "filename": f"{parts[1]}-0-py3-none-any.whl",
+                    "url": f"/files/{digest}.whl",
+                    "hashes": {"sha256": digest},
+                }
                 for digest in self.lock_hashes.get(parts[1], [])
             ]
             body = json.dumps({"meta": {"api-version": "1.0"}, "name": parts[1], "files": files}).encode()

@@ -29,9 +29,7 @@ def test_archive_is_a_one_layer_docker_archive_for_this_machine(example_base):
 
 
 def test_base_runs_its_python_without_network(base_image, run_container):
-    run = run_container(
-        base_image, ["/usr/bin/python3.11", "-c", "import sys, ssl; print(sys.version_info[:2])"]
-    )
+    run = run_container(base_image, ["/usr/bin/python3.11", "-c", "import sys, ssl; print(sys.version_info[:2])"])
     assert (run.exit_code, run.stdout, run.stderr) == (0, "(3, 11)\n", "")
 
 
@@ -42,9 +40,7 @@ def test_run_container_reports_failure_and_stderr(base_image, run_container):
 
 def test_serve_container_yields_a_url_that_answers(base_image, serve_container):
     serve_stdlib_http = ['exec /usr/bin/python3.11 -m http.server --bind "$HOST" "$PORT"']
-    with serve_container(
-        base_image, serve_stdlib_http, entrypoint=["/bin/sh", "-c"], health_path="/etc/"
-    ) as url:
+    with serve_container(base_image, serve_stdlib_http, entrypoint=["/bin/sh", "-c"], health_path="/etc/") as url:
         listing = requests.get(f"{url}/etc/", timeout=5)
     assert listing.status_code == 200
     assert "os-release" in listing.text

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_generate_lockfiles_writes_a_hash_pinned_lock(tmp_path):
-    (tmp_path / "pants.toml").write_text('[python]\nenable_resolves = true\n[python.resolves]\npython-default = "3rdparty/default.lock"\n')
+    (tmp_path / "pants.toml").write_text(
+        '[python]\nenable_resolves = true\n[python.resolves]\npython-default = "3rdparty/default.lock"\n'
+    )
     (tmp_path / "3rdparty").mkdir()
     (tmp_path / "3rdparty" / "BUILD").write_text('python_requirements(name="reqs")\n')
     (tmp_path / "3rdparty" / "requirements.txt").write_text("attrs==23.2.0\n")

@@ -27,9 +27,7 @@ RUNNING_PYTHON = "{}.{}".format(*sys.version_info[:2])
 
 def pypi_sha256s(project: str, version: str) -> set[str]:
     """sha256 of every file of ``project==version``, from PyPI's JSON simple API (the referee)."""
-    response = requests.get(
-        f"{PYPI}/{project}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}, timeout=60
-    )
+    response = requests.get(f"{PYPI}/{project}/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}, timeout=60)
     response.raise_for_status()
     return {
         entry["hashes"]["sha256"]
@@ -67,9 +65,7 @@ def _record_hash(data: bytes) -> str:
 def test_lock_pins_attrs_with_pypis_hashes_and_loads(tmp_path):
     output = tmp_path / "3rdparty" / "default.lock"
 
-    generate_lockfile(
-        ["attrs==23.2.0"], output, resolve_name=RESOLVE, python_version=RUNNING_PYTHON, index_urls=[PYPI]
-    )
+    generate_lockfile(["attrs==23.2.0"], output, resolve_name=RESOLVE, python_version=RUNNING_PYTHON, index_urls=[PYPI])
 
     text = output.read_text()
     lock = load_lockfile(output, resolve_name=RESOLVE)

@@ -31,7 +31,9 @@ def test_python_image_added_to_it_packages_and_runs(tmp_path, example_base, load
     (repo / "base").mkdir()
     os.link(example_base, repo / "base" / "python.tar")
     with open(repo / "helloworld" / "BUILD", "a") as build:
-        build.write('\npython_image(name="image", entry_point="main.py:say_hello", base="docker-archive:base/python.tar")\n')
+        build.write(
+            '\npython_image(name="image", entry_point="main.py:say_hello", base="docker-archive:base/python.tar")\n'
+        )
     lamina("package", "helloworld:image", cwd=repo, cache=tmp_path / "cache")
     image = load_image(image_outputs(repo, "helloworld", "image")[1])
     result = run_container(image, ["Pants"])

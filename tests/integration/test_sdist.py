@@ -43,7 +43,9 @@ PYPROJECT = """
 
 def test_pure_sdist_builds_once(tmp_path):
     cache = Cache(tmp_path / "cache")
-    path, sha = _sdist(tmp_path, "puredemo", {"pyproject.toml": PYPROJECT.format(name="puredemo"), "puredemo.py": "X = 1\n"})
+    path, sha = _sdist(
+        tmp_path, "puredemo", {"pyproject.toml": PYPROJECT.format(name="puredemo"), "puredemo.py": "X = 1\n"}
+    )
     wheel = build_wheel(path, sha, path.name, PLATFORM, cache, INDEX)
     assert wheel.filename == "puredemo-1.0-py3-none-any.whl"
     path.unlink()  # a second build would need the sdist: the cache answers instead
@@ -59,6 +61,8 @@ def test_compiled_sdist_is_refused_with_a_clear_error(tmp_path):
         "PyMODINIT_FUNC PyInit_cdemo(void) { return PyModule_Create(&m); }\n",
     }
     path, sha = _sdist(tmp_path, "cdemo", files)
-    with pytest.raises(BuildError, match="cdemo-1.0.tar.gz contains compiled code.*pin a version that publishes a wheel"):
+    with pytest.raises(
+        BuildError, match="cdemo-1.0.tar.gz contains compiled code.*pin a version that publishes a wheel"
+    ):
         build_wheel(path, sha, path.name, PLATFORM, cache, INDEX)
     assert list(cache.actions.root.rglob("*.json")) == []

@@ -30,7 +30,9 @@ def run(args: argparse.Namespace, project) -> int:
     wanted = args.resolve or sorted(set(config.resolves) | set(by_resolve))
     for resolve in wanted:
         if resolve not in config.resolves:
-            raise ConfigError(f"unknown resolve {resolve!r}; [python.resolves] in pants.toml names: {', '.join(sorted(config.resolves)) or 'none'}")
+            raise ConfigError(
+                f"unknown resolve {resolve!r}; [python.resolves] in pants.toml names: {', '.join(sorted(config.resolves)) or 'none'}"
+            )
         requirements = sorted(set(by_resolve.get(resolve, [])), key=lambda r: canonicalize_name(Requirement(r).name))
         output = config.lock_path(resolve)
         generate_lockfile(requirements, output, resolve_name=resolve, python_version=None, index_urls=config.index_urls)

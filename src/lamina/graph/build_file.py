@@ -73,7 +73,9 @@ def _check_fields(target_type: TargetType, kwargs: Mapping[str, Any], path: str,
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; its fields are: {', '.join(sorted(known))}"
-            raise BuildFileError(f"unknown field {name!r} for target type {target_type.alias!r}{hint}", path=path, line=line)
+            raise BuildFileError(
+                f"unknown field {name!r} for target type {target_type.alias!r}{hint}", path=path, line=line
+            )
 
 
 def evaluate(source: str, path: str, target_types: Mapping[str, TargetType]) -> BuildFile:
@@ -92,7 +94,9 @@ def evaluate(source: str, path: str, target_types: Mapping[str, TargetType]) -> 
         declare.__name__ = target_type.alias
         return declare
 
-    def defaults(mapping: Mapping[Any, Mapping[str, Any]] | None = None, *, all: Mapping[str, Any] | None = None, **_: Any) -> None:  # noqa: A002
+    def defaults(
+        mapping: Mapping[Any, Mapping[str, Any]] | None = None, *, all: Mapping[str, Any] | None = None, **_: Any
+    ) -> None:  # noqa: A002
         line = _caller_line(path)
         for key, values in (mapping or {}).items():
             keys = key if isinstance(key, tuple) else (key,)
@@ -120,7 +124,9 @@ def evaluate(source: str, path: str, target_types: Mapping[str, TargetType]) -> 
         name = getattr(err, "name", None) or str(err)
         close = difflib.get_close_matches(name, sorted(set(scope) - {"__builtins__"}), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise BuildFileError(f"unknown name {name!r}: not a lamina or Pants target type or helper{hint}", path=path, line=line) from None
+        raise BuildFileError(
+            f"unknown name {name!r}: not a lamina or Pants target type or helper{hint}", path=path, line=line
+        ) from None
     except BuildFileError:
         raise
     except Exception as err:  # a BUILD file is user code: report any failure with its line

@@ -127,11 +127,19 @@ class BuildGraph:
         address, fields = generator.address, generator.fields
         common = {"resolve": fields.get("resolve"), "dependencies": fields.get("dependencies") or ()}
         if alias == "python_source":
-            with_sources = self._with_sources(generator, fields.get("sources") or self.registry.target_types[generator.alias].field("sources").default)
+            with_sources = self._with_sources(
+                generator, fields.get("sources") or self.registry.target_types[generator.alias].field("sources").default
+            )
             return [
                 Target(
-                    Address(address.spec_path, address.name, relative_file=posixpath.relpath(path, address.spec_path or ".")),
-                    alias, {**common, "source": path}, generator.build_file, generator.line, (path,),
+                    Address(
+                        address.spec_path, address.name, relative_file=posixpath.relpath(path, address.spec_path or ".")
+                    ),
+                    alias,
+                    {**common, "source": path},
+                    generator.build_file,
+                    generator.line,
+                    (path,),
                 )
                 for path in with_sources.sources
             ]
@@ -139,7 +147,11 @@ class BuildGraph:
         try:
             text = (self.build_root / source).read_text()
         except FileNotFoundError:
-            raise BuildFileError(f"{generator.alias} reads {source}, which does not exist", path=generator.build_file, line=generator.line) from None
+            raise BuildFileError(
+                f"{generator.alias} reads {source}, which does not exist",
+                path=generator.build_file,
+                line=generator.line,
+            ) from None
         mapping = {canonicalize_name(k): tuple(v) for k, v in (fields.get("module_mapping") or {}).items()}
         generated = []
         for number, line in enumerate(text.splitlines(), 1):
@@ -155,7 +167,9 @@ class BuildGraph:
                     Address(address.spec_path, address.name, generated=requirement.name),
                     alias,
                     {**common, "requirements": (line,), "modules": mapping.get(canonicalize_name(requirement.name))},
-                    generator.build_file, generator.line, (source,),
+                    generator.build_file,
+                    generator.line,
+                    (source,),
                 )
             )
         return generated
@@ -188,7 +202,11 @@ class BuildGraph:
             resolve = self.resolve_of(target)
             for requirement in target.get("requirements", ()):
                 name = Requirement(requirement).name
-                modules = target.get("modules") or (self.module_names(name, resolve) if self.module_names else None) or default_modules(name)
+                modules = (
+                    target.get("modules")
+                    or (self.module_names(name, resolve) if self.module_names else None)
+                    or default_modules(name)
+                )
                 for module in modules:
                     by_resolve.setdefault(resolve, {}).setdefault(module, []).append(target)
         return by_resolve
@@ -218,7 +236,9 @@ class BuildGraph:
         included, excluded = [], set()
         for text in target.get("dependencies", ()):
             if text.startswith("!"):
-                excluded.add(str(self.address_of(text[1:], relative_to=target.address.spec_path, context=target).address))
+                excluded.add(
+                    str(self.address_of(text[1:], relative_to=target.address.spec_path, context=target).address)
+                )
             else:
                 included.append(self.address_of(text, relative_to=target.address.spec_path, context=target))
         return included, excluded
@@ -228,7 +248,9 @@ class BuildGraph:
         explicit, excluded = self.explicit_dependencies(target)
         found = list(explicit)
         if target.alias in ("python_sources", "python_requirements"):
-            found.extend(t for t in self.targets.values() if t.address.is_generated and t.address.generator == target.address)
+            found.extend(
+                t for t in self.targets.values() if t.address.is_generated and t.address.generator == target.address
+            )
         if target.alias == "python_source":
             found.extend(self._inferred(target))
         if target.alias == "python_image":
@@ -250,8 +272,12 @@ class BuildGraph:
                 key = (path, imported.line, imported.candidates[-1])
                 if key not in self._warned:
                     self._warned.add(key)
-                    log.warning("%s:%d: cannot infer a dependency for import %r: no first-party source or requirement provides it",
-                                path, imported.line, imported.candidates[-1])
+                    log.warning(
+                        "%s:%d: cannot infer a dependency for import %r: no first-party source or requirement provides it",
+                        path,
+                        imported.line,
+                        imported.candidates[-1],
+                    )
         return found
 
     def _init_files(self, path: str) -> list[Target]:
@@ -303,7 +329,11 @@ class BuildGraph:
             spec = spec.rstrip("/") if not spec.endswith("::") else spec
             if spec.endswith("::"):
                 prefix = spec[:-2].strip("/")
-                chosen = [t for t in self.targets.values() if not prefix or t.address.spec_path == prefix or t.address.spec_path.startswith(prefix + "/")]
+                chosen = [
+                    t
+                    for t in self.targets.values()
+                    if not prefix or t.address.spec_path == prefix or t.address.spec_path.startswith(prefix + "/")
+                ]
                 if not chosen and prefix and not (self.build_root / prefix).is_dir():
                     raise AddressError(f"spec {spec!r}: directory {prefix} does not exist")
             elif spec.endswith(":"):
@@ -336,7 +366,7 @@ class BuildGraph:
         def visit(target: Target) -> None:
             key = str(target.address)
             if key in path:
-                cycle = " -> ".join([*path[path.index(key):], key])
+                cycle = " -> ".join([*path[path.index(key) :], key])
                 raise DependencyCycleError(f"dependency cycle: {cycle}; remove one of these explicit dependencies")
             path.append(key)
             for dependency in self.explicit_dependencies(target)[0]:

@@ -45,7 +45,9 @@ class IndexFile:
 def session(max_workers: int = 8) -> requests.Session:
     """An HTTP session that retries transient failures with backoff."""
     http = requests.Session()
-    retry = Retry(total=4, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET", "HEAD"))
+    retry = Retry(
+        total=4, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET", "HEAD")
+    )
     adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max_workers)
     http.mount("https://", adapter)
     http.mount("http://", adapter)

@@ -107,7 +107,9 @@ def install_wheels(wheels: Sequence[Wheel], layout: VenvLayout, platform: Target
         try:
             with open(wheel.path, "rb") as handle, zipfile.ZipFile(handle) as archive:
                 archive.filename = wheel.filename
-                install(source=WheelFile(archive), destination=destination, additional_metadata={"INSTALLER": b"lamina\n"})
+                install(
+                    source=WheelFile(archive), destination=destination, additional_metadata={"INSTALLER": b"lamina\n"}
+                )
         except (InstallerError, ValueError, zipfile.BadZipFile) as err:
             raise BuildError(f"cannot install {wheel.filename}: {err}") from err
     return venv_skeleton(layout, platform) + [entry for _, entry in entries.values()]

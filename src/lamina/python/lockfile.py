@@ -159,15 +159,12 @@ def _parse_pip_tools(path: Path, text: str, resolve_name: str | None) -> dict[st
         if line.startswith("-"):
             option = re.split(r"[\s=]", line, maxsplit=1)[0]
             if option in _UNLOCKED_OPTIONS:
-                raise ResolveError(
-                    f"{where}: `{option}` pulls unlocked requirements into a lock; {_fix(resolve_name)}"
-                )
+                raise ResolveError(f"{where}: `{option}` pulls unlocked requirements into a lock; {_fix(resolve_name)}")
             continue
         dist = _pip_tools_dist(where, number, line, resolve_name)
         if dist.name in dists:
             raise ResolveError(
-                f"{where}: {dist.name} is pinned twice (also on line {dists[dist.name].line}); "
-                f"{_fix(resolve_name)}"
+                f"{where}: {dist.name} is pinned twice (also on line {dists[dist.name].line}); {_fix(resolve_name)}"
             )
         dists[dist.name] = dist
     return dists
@@ -234,8 +231,7 @@ def _hashes(where: str, options: list[str], resolve_name: str | None) -> list[st
         algorithm, _, digest = value.partition(":")
         if algorithm != "sha256" or not _SHA256_HEX.fullmatch(digest):
             raise ResolveError(
-                f"{where}: `--hash={value}` is not a sha256 hex digest; lamina verifies sha256; "
-                f"{_fix(resolve_name)}"
+                f"{where}: `--hash={value}` is not a sha256 hex digest; lamina verifies sha256; {_fix(resolve_name)}"
             )
         digests.append(digest)
     return sorted(set(digests))
@@ -250,9 +246,7 @@ def _parse_pex(path: Path, text: str, resolve_name: str | None) -> dict[str, Loc
     try:
         document = json.loads(body)
     except json.JSONDecodeError as err:
-        raise ResolveError(
-            f"{path}:{err.lineno}: not a valid pex lock ({err.msg}); {_fix(resolve_name)}"
-        ) from err
+        raise ResolveError(f"{path}:{err.lineno}: not a valid pex lock ({err.msg}); {_fix(resolve_name)}") from err
     resolves = document.get("locked_resolves") if isinstance(document, dict) else None
     if not isinstance(resolves, list) or not resolves:
         raise ResolveError(f"{path}: a pex lock without `locked_resolves`; {_fix(resolve_name)}")
@@ -290,9 +284,7 @@ def _pex_dist(where: str, entry: Any, resolve_name: str | None) -> LockedDist:
             sorted((_pex_artifact(where, a, resolve_name) for a in entry["artifacts"]), key=_artifact_key)
         )
     except (KeyError, TypeError, AttributeError, InvalidVersion, InvalidRequirement) as err:
-        raise ResolveError(
-            f"{where}: malformed entry ({type(err).__name__}: {err}); {_fix(resolve_name)}"
-        ) from err
+        raise ResolveError(f"{where}: malformed entry ({type(err).__name__}: {err}); {_fix(resolve_name)}") from err
     if not artifacts:
         raise ResolveError(f"{where}: {name}=={version} has no artifacts; {_fix(resolve_name)}")
     return LockedDist(name=name, version=version, artifacts=artifacts, requires_dists=requires)

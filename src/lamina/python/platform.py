@@ -246,9 +246,7 @@ def _read_elf(data: bytes, where: str) -> ELFFile:
     try:
         return ELFFile(io.BytesIO(data))
     except ELFError as err:
-        raise ImageError(
-            f"{where} is not an ELF file ({err}); lamina reads the target platform from it"
-        ) from err
+        raise ImageError(f"{where} is not an ELF file ({err}); lamina reads the target platform from it") from err
 
 
 def _machine(elf: ELFFile, where: str) -> str:
@@ -329,9 +327,7 @@ def _glibc_version(libc: ELFFile, data: bytes, where: str) -> tuple[int, int]:
     banner = _GLIBC_BANNER.search(data)
     if banner:
         return int(banner.group(1)), int(banner.group(2))
-    raise ImageError(
-        f"{where}: cannot tell the glibc version (no GLIBC_2.N symbol versions, no version banner)"
-    )
+    raise ImageError(f"{where}: cannot tell the glibc version (no GLIBC_2.N symbol versions, no version banner)")
 
 
 def _musl_version(loader: bytes | None) -> tuple[int, int]:

@@ -88,9 +88,7 @@ def _pinned(lock: Lockfile, need: _Need, resolve_name: str) -> LockedDist:
     )
     dist = lock.get(requirement.name)
     if dist is None:
-        raise ResolveError(
-            f"`{requirement}` ({who}) is not in the lock {lock.path} of resolve {resolve_name!r}; {fix}"
-        )
+        raise ResolveError(f"`{requirement}` ({who}) is not in the lock {lock.path} of resolve {resolve_name!r}; {fix}")
     if not requirement.specifier.contains(dist.version, prereleases=True):
         raise ResolveError(
             f"`{requirement}` ({who}) is not satisfied by {dist.name}=={dist.version} in the lock "

@@ -24,8 +24,13 @@ REF_NAME = "org.opencontainers.image.ref.name"
 def _index(image: Image, repo_tags: list[str]) -> bytes:
     descriptor = image.manifest_descriptor.to_json()
     descriptor.pop("platform", None)
-    descriptor["annotations"] = {"io.containerd.image.name": ",".join(repo_tags), REF_NAME: repo_tags[0].rpartition(":")[2] if repo_tags else "latest"}
-    return canonical_json({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [descriptor]})
+    descriptor["annotations"] = {
+        "io.containerd.image.name": ",".join(repo_tags),
+        REF_NAME: repo_tags[0].rpartition(":")[2] if repo_tags else "latest",
+    }
+    return canonical_json(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [descriptor]}
+    )
 
 
 def _info(name: str, size: int) -> tarfile.TarInfo:
@@ -50,12 +55,21 @@ def write(image: Image, path: Path, *, repo_tags: list[str]) -> None:
         return
     blob = lambda digest: "blobs/sha256/" + digest.split(":")[1]  # noqa: E731
     manifest_json = json.dumps(
-        [{"Config": blob(image.config_descriptor.digest), "RepoTags": repo_tags, "Layers": [blob(l.digest) for l in image.layers]}]
+        [
+            {
+                "Config": blob(image.config_descriptor.digest),
+                "RepoTags": repo_tags,
+                "Layers": [blob(l.digest) for l in image.layers],
+            }
+        ]
     ).encode()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        with os.fdopen(fd, "wb") as handle, tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        with (
+            os.fdopen(fd, "wb") as handle,
+            tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive,
+        ):
             small = [
                 ("index.json", index),
                 ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'),

@@ -67,13 +67,21 @@ def read(path: Path, cache: Cache) -> Image:
         stat = path.stat()
     except FileNotFoundError:
         raise ImageError(f"base image archive {path} does not exist") from None
-    key = action_key("docker-archive-import", 1, {"path": str(path.absolute()), "size": stat.st_size, "mtime": stat.st_mtime_ns})
+    key = action_key(
+        "docker-archive-import", 1, {"path": str(path.absolute()), "size": stat.st_size, "mtime": stat.st_mtime_ns}
+    )
     imported = cache.actions.get(key)
     if imported is None or not all(cache.blobs.has(layer["digest"]) for layer in imported["layers"]):
         imported = _import(path, cache)
         cache.actions.put(key, imported)
     layers = tuple(
-        FileLayer(cache.blobs.path(l["digest"]), OCI_LAYER_GZIP if l["gzip"] else OCI_LAYER_TAR, l["digest"], l["diff_id"], l["size"])
+        FileLayer(
+            cache.blobs.path(l["digest"]),
+            OCI_LAYER_GZIP if l["gzip"] else OCI_LAYER_TAR,
+            l["digest"],
+            l["diff_id"],
+            l["size"],
+        )
         for l in imported["layers"]
     )
     return Image(imported["config"], layers)

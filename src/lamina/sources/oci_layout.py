@@ -46,7 +46,9 @@ def read(root: Path, tag: str | None) -> Image:
     descriptor = _pick(root, index.get("manifests") or [], tag)
     while descriptor["mediaType"] == OCI_INDEX:
         nested = json.loads(_blob(root, descriptor["digest"]))["manifests"]
-        matching = [m for m in nested if Platform(**{k: m["platform"][k] for k in ("os", "architecture")}) == DEFAULT_PLATFORM]
+        matching = [
+            m for m in nested if Platform(**{k: m["platform"][k] for k in ("os", "architecture")}) == DEFAULT_PLATFORM
+        ]
         if not matching:
             raise ImageError(f"OCI layout {root}: no {DEFAULT_PLATFORM} image in index {descriptor['digest']}")
         descriptor = matching[0]
@@ -54,7 +56,9 @@ def read(root: Path, tag: str | None) -> Image:
     config = json.loads(_blob(root, manifest["config"]["digest"]))
     diff_ids = config["rootfs"]["diff_ids"]
     layers = tuple(
-        FileLayer(root / "blobs" / "sha256" / l["digest"].split(":")[1], l["mediaType"], l["digest"], diff_id, l["size"])
+        FileLayer(
+            root / "blobs" / "sha256" / l["digest"].split(":")[1], l["mediaType"], l["digest"], diff_id, l["size"]
+        )
         for l, diff_id in zip(manifest["layers"], diff_ids)
     )
     return Image(config, layers, manifest.get("annotations") or {})

@@ -27,5 +27,3 @@ def repo(tmp_path):
 def addresses(targets) -> list[str]:
     """Addresses as strings."""
     return [str(t.address) for t in targets]
-
-

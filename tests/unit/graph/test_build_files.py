@@ -42,12 +42,16 @@ def test_syntax_error_names_file_and_line(repo):
 
 
 def test_unknown_target_type_suggests_the_closest(repo):
-    with pytest.raises(BuildFileError, match=r"src/app/BUILD:3: unknown name 'python_source_'.*did you mean 'python_source'"):
+    with pytest.raises(
+        BuildFileError, match=r"src/app/BUILD:3: unknown name 'python_source_'.*did you mean 'python_source'"
+    ):
         repo({"src/app/BUILD": "\n\npython_source_()\n"})()
 
 
 def test_unknown_field_names_type_and_suggests(repo):
-    with pytest.raises(BuildFileError, match=r"BUILD:1: unknown field 'entrypoint' for target type 'python_image'.*'entry_point'"):
+    with pytest.raises(
+        BuildFileError, match=r"BUILD:1: unknown field 'entrypoint' for target type 'python_image'.*'entry_point'"
+    ):
         repo({"src/app/BUILD": 'python_image(name="i", entrypoint="x")\n'})()
 
 

@@ -77,7 +77,11 @@ def test_layered_tree_merges_layers_with_whiteouts_and_links(tmp_path):
     )
     upper = _layer(
         cache,
-        [TarEntry.file("/etc/.wh.old", b""), TarEntry.file("/opt/dir/.wh..wh..opq", b""), TarEntry.file("/opt/dir/b", b"b")],
+        [
+            TarEntry.file("/etc/.wh.old", b""),
+            TarEntry.file("/opt/dir/.wh..wh..opq", b""),
+            TarEntry.file("/opt/dir/b", b"b"),
+        ],
     )
     tree = LayeredTree((lower, upper))
     assert tree.read("/usr/bin/python3") == b"ELF"

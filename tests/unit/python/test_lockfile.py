@@ -79,7 +79,7 @@ def test_pip_tools_options_comments_and_both_hash_spellings(tmp_path):
         f"    --hash=sha256:{OTHER_HASH}\n"
         "    # via\n"
         "    #   -r requirements.in\n"
-        f"baz==2.0.post1 ; sys_platform == \"linux\" --hash=sha256:{HASH}  # pinned by hand\n",
+        f'baz==2.0.post1 ; sys_platform == "linux" --hash=sha256:{HASH}  # pinned by hand\n',
     )
     lock = load_lockfile(path)
 

@@ -39,9 +39,7 @@ def elf(machine: int, *, interp: str | None = None, payload: bytes = b"") -> byt
     phnum = 1 if interp else 0
     data_offset = _ELF_HEADER.size + 16 + _PROGRAM_HEADER.size * phnum
     header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)
-    header += _ELF_HEADER.pack(
-        2, machine, 1, 0, 64 if phnum else 0, 0, 0, 64, _PROGRAM_HEADER.size, phnum, 64, 0, 0
-    )
+    header += _ELF_HEADER.pack(2, machine, 1, 0, 64 if phnum else 0, 0, 0, 64, _PROGRAM_HEADER.size, phnum, 64, 0, 0)
     size = len(interp_bytes)
     program = _PROGRAM_HEADER.pack(PT_INTERP, 4, data_offset, 0, 0, size, size, 1) if interp else b""
     return header + program + interp_bytes + payload
@@ -287,13 +285,12 @@ STDLIB = {"/usr/lib/python3.11/os.py": b""}
 GLIBC_LOADER = "/lib64/ld-linux-x86-64.so.2"
 
 
-
 @pytest.mark.parametrize(
     ("files", "complaint"),
     [
         ({}, "has no CPython interpreter in /usr/bin or /usr/local/bin"),
         ({"/usr/bin/python3.11": elf(EM_X86_64)}, "has no CPython interpreter"),
-        ({**STDLIB, "/usr/bin/python3.11": b"#!/bin/sh\nexec python \"$@\"\n"}, "is not an ELF file"),
+        ({**STDLIB, "/usr/bin/python3.11": b'#!/bin/sh\nexec python "$@"\n'}, "is not an ELF file"),
         ({**STDLIB, "/usr/bin/python3.11": elf(EM_MIPS)}, "unsupported machine EM_MIPS"),
         ({**STDLIB, "/usr/bin/python3.11": elf(EM_X86_64, interp=GLIBC_LOADER)}, "has no C library for x86_64"),
         (

@@ -129,7 +129,7 @@ def test_a_dependency_of_an_extra_missing_from_the_lock(pip_tools_lock):
         closure(pip_tools_lock, "httpx[http2]==0.27.0")
 
     message = str(raised.value)
-    assert "`h2<5,>=3; extra == \"http2\"` (needed by httpx==0.27.0[http2]) is not in the lock" in message
+    assert '`h2<5,>=3; extra == "http2"` (needed by httpx==0.27.0[http2]) is not in the lock' in message
     assert str(pip_tools_lock.path) in message
     assert f"`lamina generate-lockfiles --resolve={RESOLVE}`" in message
 

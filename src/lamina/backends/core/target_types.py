@@ -5,7 +5,9 @@
 
 from lamina.graph.target import Field, TargetType
 
-SOURCES = Field("sources", "Glob patterns relative to the BUILD file's directory; `!pattern` excludes.", (), required=True)
+SOURCES = Field(
+    "sources", "Glob patterns relative to the BUILD file's directory; `!pattern` excludes.", (), required=True
+)
 SOURCE = Field("source", "One file, relative to the BUILD file's directory.", None, required=True)
 
 RESOURCE_ALIASES = ("resources", "resource")

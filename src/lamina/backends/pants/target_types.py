@@ -11,4 +11,6 @@ _ALIASES = (
     "jvm_artifact", "java_sources", "scala_sources", "helm_chart", "terraform_module", "vcs_version",
 )  # fmt: skip
 
-TARGET_TYPES = [TargetType(alias, f"Pants' `{alias}` (read, not built by lamina).", None, builds=False) for alias in _ALIASES]
+TARGET_TYPES = [
+    TargetType(alias, f"Pants' `{alias}` (read, not built by lamina).", None, builds=False) for alias in _ALIASES
+]

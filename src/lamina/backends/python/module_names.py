@@ -36,11 +36,15 @@ class WheelModuleNames:
         if locked is None:
             return None
         hashes = {a.sha256 for a in locked.artifacts}
-        key = action_key("wheel-modules", 1, {"dist": locked.name, "version": str(locked.version), "hashes": sorted(hashes)})
+        key = action_key(
+            "wheel-modules", 1, {"dist": locked.name, "version": str(locked.version), "hashes": sorted(hashes)}
+        )
         hit = self.cache.actions.get(key)
         if hit is not None:
             return hit["modules"] or None
-        wheels = sorted((f for f in self.index().files(locked.name) if f.sha256 in hashes and f.is_wheel), key=lambda f: f.filename)
+        wheels = sorted(
+            (f for f in self.index().files(locked.name) if f.sha256 in hashes and f.is_wheel), key=lambda f: f.filename
+        )
         modules: list[str] = []
         if wheels:
             path = fetch_all(wheels[:1], self.cache.blobs, max_workers=1, http=self.index().http)[wheels[0].sha256]

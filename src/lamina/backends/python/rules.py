@@ -27,7 +27,9 @@ from lamina.sources import load_base
 
 def _git_revision(build_root) -> str | None:
     try:
-        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=build_root, capture_output=True, text=True, timeout=10)
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=build_root, capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() if result.returncode == 0 else None
@@ -39,7 +41,9 @@ def _app_files(closure: list[Target], project) -> list[AppFile]:
     files = []
     for target in closure:
         if target.alias == "python_source" or target.alias in RESOURCE_ALIASES:
-            files.extend(AppFile(posixpath.join(app_dir, roots.strip(p)), project.build_root / p) for p in target.sources)
+            files.extend(
+                AppFile(posixpath.join(app_dir, roots.strip(p)), project.build_root / p) for p in target.sources
+            )
         elif target.alias in FILE_ALIASES:
             files.extend(AppFile(posixpath.join(app_dir, p), project.build_root / p) for p in target.sources)
     return files
@@ -50,7 +54,9 @@ def package_python_image(target: Target, project) -> BuiltImage:
     config, graph, cache = project.config, project.graph, project.cache
     base_spec = target.get("base") or config.default_base
     if not base_spec:
-        raise ImageError(f"{target.address} (at {target.build_file}:{target.line}) has no base=; set it, or [oci] default_base in pants.toml")
+        raise ImageError(
+            f"{target.address} (at {target.build_file}:{target.line}) has no base=; set it, or [oci] default_base in pants.toml"
+        )
     base = load_base(base_spec, project.build_root, cache)
     platform = target_platform(base, cache)
     closure = graph.closure([target])

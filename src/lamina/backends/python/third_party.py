@@ -113,7 +113,9 @@ class ThirdParty:
                 wheels.append(Wheel(artifact.filename, path))
             else:
                 log.info("building a wheel from %s", artifact.filename)
-                wheels.append(build_wheel(path, artifact.sha256, artifact.filename, platform, self.cache, self.index.urls))
+                wheels.append(
+                    build_wheel(path, artifact.sha256, artifact.filename, platform, self.cache, self.index.urls)
+                )
         return wheels
 
     # -- the layer ------------------------------------------------------------------
