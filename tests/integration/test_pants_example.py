@@ -19,6 +19,8 @@ def test_list_and_dependencies_run_unchanged(tmp_path):
     listed = lamina("list", "::", cwd=FIXTURE, cache=tmp_path).stdout.split()
     assert {"//:reqs#ansicolors", "helloworld:pex_binary", "helloworld:dist", "helloworld/greet:tests",
             "helloworld/greet:translations", "helloworld/main.py:lib"} <= set(listed)  # fmt: skip
+    everything = lamina("dependencies", "::", cwd=FIXTURE, cache=tmp_path).stdout.split()
+    assert {"//:reqs#ansicolors", "helloworld/greet:translations", "helloworld/greet/greeting.py"} <= set(everything)
     deps = lamina("dependencies", "helloworld/main.py:lib", cwd=FIXTURE, cache=tmp_path).stdout.split()
     assert deps == ["//:reqs#ansicolors", "helloworld/__init__.py:lib", "helloworld/greet/greeting.py"]
     transitive = lamina("dependencies", "--transitive", "helloworld:lib", cwd=FIXTURE, cache=tmp_path).stdout.split()
