@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import requests
+from typing import TYPE_CHECKING
 
 from lamina.cache.store import BlobStore
 from lamina.errors import FetchError
 from lamina.python.index import IndexFile, session
+
+if TYPE_CHECKING:
+    import requests
 
 _CHUNK = 1 << 20
 
@@ -20,6 +22,8 @@ def fetch_one(file: IndexFile, store: BlobStore, http: requests.Session) -> Path
     digest = f"sha256:{file.sha256}"
     if store.has(digest):
         return store.path(digest)
+    import requests  # only when something must be downloaded
+
     try:
         with http.get(file.url, stream=True, timeout=120) as response:
             response.raise_for_status()
