@@ -144,3 +144,17 @@ def test_load_without_an_engine_is_a_clear_error(built):
         env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"}, check=False,
     )  # fmt: skip
     assert result.returncode == 1 and "no Docker engine answered" in result.stderr
+
+
+def test_lock_change_changes_only_the_third_party_layer(built, tmp_path, example_base):
+    root, cache, _ = built
+    clone = copy_examples(tmp_path / "examples", example_base)
+    requirements = clone / "3rdparty/python/requirements.txt"
+    requirements.write_text(requirements.read_text().replace("tabulate>=0.9", "tabulate==0.9.0"))
+    lamina("generate-lockfiles", cwd=clone, cache=cache)
+    assert "tabulate==0.9.0" in (clone / "3rdparty/python/default.lock").read_text()
+    lamina("package", "::", cwd=clone, cache=cache)
+    before, after = manifest(image_outputs(root, *CLI)[0]), manifest(image_outputs(clone, *CLI)[0])
+    assert after["layers"][0] == before["layers"][0]  # base
+    assert after["layers"][1]["digest"] != before["layers"][1]["digest"]  # third-party
+    assert after["layers"][2] == before["layers"][2]  # app
