@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 from lamina.cache import Cache, action_key
 from lamina.errors import EngineError, ImageError
 from lamina.oci import Image
@@ -23,7 +27,7 @@ def client():
 
 
 def read(reference: str, cache: Cache) -> Image:
-    """The image ``reference`` names in the engine, saved once per image ID and cached."""
+    """The image ``reference`` names in the engine, saved and imported once per image ID."""
     import docker.errors
 
     engine = client()
@@ -31,15 +35,14 @@ def read(reference: str, cache: Cache) -> Image:
         found = engine.images.get(reference)
     except docker.errors.ImageNotFound:
         raise ImageError(f"the Docker engine has no image {reference!r}") from None
-    with cache.tempdir() as scratch:
-        key = action_key("docker-daemon-save", 1, {"id": found.id})
-        archive = scratch / "image.tar"
-        saved = cache.actions.get(key)
-        if saved is not None and cache.blobs.has(saved["digest"]):
-            return docker_archive.read(cache.blobs.path(saved["digest"]), cache)
-        with open(archive, "wb") as handle:
-            for chunk in found.save(named=False):
-                handle.write(chunk)
-        digest = cache.blobs.put_file(archive)
-    cache.actions.put(key, {"digest": digest})
-    return docker_archive.read(cache.blobs.path(digest), cache)
+
+    @contextmanager
+    def saved() -> Iterator[Path]:
+        with cache.tempdir() as scratch:
+            archive = scratch / "image.tar"
+            with open(archive, "wb") as handle:
+                for chunk in found.save(named=False):
+                    handle.write(chunk)
+            yield archive
+
+    return docker_archive.read_cached(action_key("docker-daemon-import", 1, {"id": found.id}), cache, saved)

@@ -10,6 +10,8 @@ import gzip
 import hashlib
 import json
 import tarfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from lamina.cache import Cache, action_key
@@ -61,18 +63,12 @@ def _import(path: Path, cache: Cache) -> dict:
     return {"config": config, "layers": layers}
 
 
-def read(path: Path, cache: Cache) -> Image:
-    """The single image in the docker-archive at ``path``."""
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        raise ImageError(f"base image archive {path} does not exist") from None
-    key = action_key(
-        "docker-archive-import", 1, {"path": str(path.absolute()), "size": stat.st_size, "mtime": stat.st_mtime_ns}
-    )
+def read_cached(key: str, cache: Cache, archive: Callable[[], AbstractContextManager[Path]]) -> Image:
+    """The image imported under action ``key``, importing the archive ``archive()`` yields on a miss."""
     imported = cache.actions.get(key)
     if imported is None or not all(cache.blobs.has(layer["digest"]) for layer in imported["layers"]):
-        imported = _import(path, cache)
+        with archive() as path:
+            imported = _import(path, cache)
         cache.actions.put(key, imported)
     layers = tuple(
         FileLayer(
@@ -85,3 +81,15 @@ def read(path: Path, cache: Cache) -> Image:
         for l in imported["layers"]
     )
     return Image(imported["config"], layers)
+
+
+def read(path: Path, cache: Cache) -> Image:
+    """The single image in the docker-archive at ``path``, imported once per file version."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise ImageError(f"base image archive {path} does not exist") from None
+    key = action_key(
+        "docker-archive-import", 1, {"path": str(path.absolute()), "size": stat.st_size, "mtime": stat.st_mtime_ns}
+    )
+    return read_cached(key, cache, lambda: nullcontext(path))
