@@ -14,19 +14,27 @@ from lamina.goals import GOALS
 from lamina.project import load_project
 
 
+def _global_options(parser: argparse.ArgumentParser, **defaults) -> None:
+    parser.add_argument(
+        "--build-root", type=Path, help="the repository root (default: nearest dir with pants.toml)", **defaults
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, help="the local cache (default: $LAMINA_CACHE_DIR or ~/.cache/lamina)", **defaults
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does", **defaults)
+
+
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
     parser = argparse.ArgumentParser(prog="lamina", description="Build Python monorepos into minimal OCI images.")
-    parser.add_argument("--build-root", type=Path, help="the repository root (default: nearest dir with pants.toml)")
-    parser.add_argument(
-        "--cache-dir", type=Path, help="the local cache (default: $LAMINA_CACHE_DIR or ~/.cache/lamina)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does")
+    _global_options(parser)
     parser.add_argument("--version", action="version", version=f"lamina {__version__}")
     subparsers = parser.add_subparsers(dest="goal", metavar="GOAL", required=True)
     goals = {}
     for name in GOALS:
         module = importlib.import_module(f"lamina.goals.{name}")
         module.register(subparsers)
+        # As in Pants, global options may also follow the goal: `lamina package --cache-dir X ::`.
+        _global_options(subparsers.choices[module.NAME], default=argparse.SUPPRESS)
         goals[module.NAME] = module
     return parser, goals
 

@@ -71,3 +71,9 @@ def test_user_errors_exit_1_without_traceback(tmp_path, capsys):
     assert main(["--build-root", str(root), "--cache-dir", str(tmp_path / "c"), "list", "::"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: BUILD:1: unknown name 'text_fil'") and "did you mean 'text_file'" in err
+
+
+def test_global_options_may_follow_the_goal(tmp_path, capsys):
+    root = _repo(tmp_path)
+    assert main(["list", "--build-root", str(root), "--cache-dir", str(tmp_path / "c"), "//:data"]) == 0
+    assert capsys.readouterr().out.split() == ["//:data"]
