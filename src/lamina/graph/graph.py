@@ -26,7 +26,7 @@ from lamina.graph.build_file import BUILD_FILE_NAMES, BuildFile, check_required,
 from lamina.graph.imports import parse_imports
 from lamina.graph.source_roots import SourceRoots
 from lamina.graph.target import Registry, Target
-from lamina.graph.third_party import ModuleNamesHook, default_modules
+from lamina.graph.module_mapping import ModuleNamesHook, default_modules
 
 log = logging.getLogger(__name__)
 
