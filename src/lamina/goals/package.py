@@ -30,7 +30,6 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def write_outputs(built: BuiltImage, project, *, load: bool) -> list[str]:
     """Write ``built`` to the dist dir (and the engine); return what was written."""
-    validate(built.image)
     stem = project.dist_dir / built.output_stem
     tag = built.repo_tags[0].rpartition(":")[2] if built.repo_tags else "latest"
     layout.write(built.image, stem.with_name(stem.name + ".oci"), tag=tag)
@@ -55,7 +54,10 @@ def run(args: argparse.Namespace, project) -> int:
     built = []
     for target in targets:
         started = time.monotonic()
-        built.append((project.registry.packager(target)(target, project), time.monotonic() - started))
+        result = project.registry.packager(target)(target, project)
+        if isinstance(result, BuiltImage):
+            validate(result.image)  # every image is checked before any output is written
+        built.append((result, time.monotonic() - started))
     for result, elapsed in built:
         if isinstance(result, BuiltImage):
             outputs, summary = write_outputs(result, project, load=args.load), result.image.digest
