@@ -15,13 +15,11 @@ from urllib.parse import urljoin
 
 from packaging.utils import canonicalize_name
 
+from lamina.download import session
 from lamina.errors import FetchError
 
 if TYPE_CHECKING:
     import requests
-
-# requests is imported where it is used: a no-op build never touches the network, and
-# importing requests and urllib3 would be a quarter of its start-up time.
 
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 DEFAULT_INDEX = "https://pypi.org/simple"
@@ -46,22 +44,6 @@ class IndexFile:
     def is_wheel(self) -> bool:
         """Whether this is a wheel (else an sdist)."""
         return self.filename.endswith(".whl")
-
-
-def session(max_workers: int = 8) -> requests.Session:
-    """An HTTP session that retries transient failures with backoff."""
-    import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    http = requests.Session()
-    retry = Retry(
-        total=4, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET", "HEAD")
-    )
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max_workers)
-    http.mount("https://", adapter)
-    http.mount("http://", adapter)
-    return http
 
 
 class PackageIndex:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from lamina.cache import Cache
 from lamina.errors import EngineError
 from lamina.oci import Image
+from lamina.oci.index import ImageIndex, single_image
 from lamina.sinks import tarball
 from lamina.sources.daemon import client
 
 
-def load(image: Image, *, repo_tags: list[str], cache: Cache) -> None:
-    """``docker load`` ``image`` tagged ``repo_tags``, streamed from a temporary tarball."""
+def load(artifact: Image | ImageIndex, *, repo_tags: list[str], cache: Cache) -> None:
+    """``docker load`` the image (of an index: the one for this machine) tagged ``repo_tags``."""
     import docker.errors
+
+    image = single_image(artifact)
 
     engine = client()
     with cache.tempdir() as scratch:

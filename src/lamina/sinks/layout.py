@@ -1,4 +1,4 @@
-"""Write an image as an OCI image layout directory.
+"""Write an image (or a multi-architecture index) as an OCI image layout directory.
 
 Blobs go in first (hard-linked from the cache where possible; present blobs are
 skipped), ``index.json`` last via an atomic rename: a reader never sees an index that
@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from lamina.oci import Image, canonical_json
+from lamina.oci.index import ImageIndex, images_of
 
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -49,26 +50,30 @@ def _put_blob(blobs: Path, digest: str, *, data: bytes | None = None, source: Pa
     os.replace(temp, target)
 
 
-def write(image: Image, directory: Path, *, tag: str) -> None:
-    """Write ``image`` to the layout at ``directory`` under ``tag`` (the only image there)."""
+def write(artifact: Image | ImageIndex, directory: Path, *, tag: str) -> None:
+    """Write an image, or an index and its images, to the layout at ``directory`` under
+    ``tag`` (the only artifact there)."""
     blobs = directory / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
-    for layer in image.layers:
-        source = getattr(layer, "path", None)
-        if source is not None:
-            _put_blob(blobs, layer.digest, source=source)
-        else:
-            with layer.open() as stream:
-                _put_blob(blobs, layer.digest, data=stream.read())
-    _put_blob(blobs, image.config_descriptor.digest, data=image.config_bytes)
-    _put_blob(blobs, image.digest, data=image.manifest_bytes)
-    descriptor = image.manifest_descriptor.to_json()
+    keep = {artifact.digest}
+    for image in images_of(artifact):
+        for layer in image.layers:
+            source = getattr(layer, "path", None)
+            if source is not None:
+                _put_blob(blobs, layer.digest, source=source)
+            else:
+                with layer.open() as stream:
+                    _put_blob(blobs, layer.digest, data=stream.read())
+        _put_blob(blobs, image.config_descriptor.digest, data=image.config_bytes)
+        _put_blob(blobs, image.digest, data=image.manifest_bytes)
+        keep |= {layer.digest for layer in image.layers} | {image.config_descriptor.digest, image.digest}
+    _put_blob(blobs, artifact.digest, data=artifact.manifest_bytes)
+    descriptor = artifact.manifest_descriptor.to_json()
     descriptor.pop("platform", None)
     descriptor["annotations"] = {REF_NAME: tag}
     index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [descriptor]}
     _atomic_write(directory / "oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode())
     _atomic_write(directory / "index.json", canonical_json(index))
-    keep = {layer.digest for layer in image.layers} | {image.config_descriptor.digest, image.digest}
     for stale in blobs.iterdir():
         if f"sha256:{stale.name}" not in keep:
             stale.unlink()

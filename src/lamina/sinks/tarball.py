@@ -1,4 +1,4 @@
-"""Write an image as a ``docker load``-able tarball that is also an OCI archive.
+"""Write an image (or index) as a ``docker load``-able tarball that is also an OCI archive.
 
 It holds ``manifest.json`` (read by ``docker load``, including Docker 20.10) next to
 an OCI layout (``oci-layout``, ``index.json``, ``blobs/``), as ``docker save`` of
@@ -16,13 +16,14 @@ import tempfile
 from pathlib import Path
 
 from lamina.oci import Image, canonical_json
+from lamina.oci.index import ImageIndex, images_of, single_image
 from lamina.tar.writer import MTIME
 
 REF_NAME = "org.opencontainers.image.ref.name"
 
 
-def _index(image: Image, repo_tags: list[str]) -> bytes:
-    descriptor = image.manifest_descriptor.to_json()
+def _index(artifact: Image | ImageIndex, repo_tags: list[str]) -> bytes:
+    descriptor = artifact.manifest_descriptor.to_json()
     descriptor.pop("platform", None)
     descriptor["annotations"] = {
         "io.containerd.image.name": ",".join(repo_tags),
@@ -48,12 +49,17 @@ def _holds(path: Path, index: bytes) -> bool:
         return False
 
 
-def write(image: Image, path: Path, *, repo_tags: list[str]) -> None:
-    """Write ``image`` tagged ``repo_tags`` to the tarball at ``path`` (atomically)."""
-    index = _index(image, repo_tags)
+def write(artifact: Image | ImageIndex, path: Path, *, repo_tags: list[str]) -> None:
+    """Write an image or index tagged ``repo_tags`` to the tarball at ``path`` (atomically).
+
+    ``manifest.json`` names one image, since ``docker load`` takes one per tag: of an
+    index, the image for this machine's architecture.
+    """
+    index = _index(artifact, repo_tags)
     if _holds(path, index):
         return
     blob = lambda digest: "blobs/sha256/" + digest.split(":")[1]  # noqa: E731
+    image = single_image(artifact)
     manifest_json = json.dumps(
         [
             {
@@ -74,18 +80,26 @@ def write(image: Image, path: Path, *, repo_tags: list[str]) -> None:
                 ("index.json", index),
                 ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'),
                 ("manifest.json", manifest_json),
-                (blob(image.config_descriptor.digest), image.config_bytes),
-                (blob(image.digest), image.manifest_bytes),
             ]
+            if isinstance(artifact, ImageIndex):
+                small.append((blob(artifact.digest), artifact.manifest_bytes))
+            for each in images_of(artifact):
+                small += [
+                    (blob(each.config_descriptor.digest), each.config_bytes),
+                    (blob(each.digest), each.manifest_bytes),
+                ]
+            written = set()
             for name, data in small:
-                archive.addfile(_info(name, len(data)), io.BytesIO(data))
-            written = {image.config_descriptor.digest, image.digest}
-            for layer in image.layers:
-                if layer.digest in written:
-                    continue
-                written.add(layer.digest)
-                with layer.open() as stream:
-                    archive.addfile(_info(blob(layer.digest), layer.size), stream)
+                if name not in written:
+                    written.add(name)
+                    archive.addfile(_info(name, len(data)), io.BytesIO(data))
+            for each in images_of(artifact):
+                for layer in each.layers:
+                    if blob(layer.digest) in written:
+                        continue
+                    written.add(blob(layer.digest))
+                    with layer.open() as stream:
+                        archive.addfile(_info(blob(layer.digest), layer.size), stream)
         os.chmod(temp, 0o644)
         os.replace(temp, path)
     finally:

@@ -1,4 +1,4 @@
-"""One file, directory or symlink of a layer, independent of where its bytes come from."""
+"""One file, directory, symlink or hard link of a layer, independent of where its bytes come from."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lamina.errors import ImageError
 
-FILE, DIRECTORY, SYMLINK = "file", "dir", "symlink"
+FILE, DIRECTORY, SYMLINK, HARDLINK = "file", "dir", "symlink", "hardlink"
 
 
 def normalize_path(path: str) -> str:
@@ -24,7 +24,11 @@ def normalize_path(path: str) -> str:
 
 @dataclass(frozen=True)
 class TarEntry:
-    """A layer member. Files carry ``data`` in memory or a ``source`` path to stream from."""
+    """A layer member. Files carry ``data`` in memory or a ``source`` path to stream from.
+
+    Owners are numeric and default to root; only packaged files that a distribution ships
+    with another owner (and lamina's own home of the nonroot user) set them.
+    """
 
     path: str
     kind: str
@@ -32,9 +36,13 @@ class TarEntry:
     data: bytes | None = None
     source: Path | None = None
     linkname: str = ""
+    uid: int = 0
+    gid: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", normalize_path(self.path))
+        if self.kind == HARDLINK:
+            object.__setattr__(self, "linkname", normalize_path(self.linkname))
 
     @classmethod
     def file(cls, path: str, data: bytes, *, executable: bool = False) -> TarEntry:
@@ -55,6 +63,11 @@ class TarEntry:
     def symlink(cls, path: str, target: str) -> TarEntry:
         """A symbolic link to ``target`` (absolute targets resolve inside the image)."""
         return cls(path, SYMLINK, 0o777, linkname=target)
+
+    @classmethod
+    def hardlink(cls, path: str, target: str, mode: int) -> TarEntry:
+        """A hard link to the earlier entry ``target`` (an in-image path)."""
+        return cls(path, HARDLINK, mode, linkname=target)
 
     def size(self) -> int:
         """Byte size of a file's content (0 for directories and links)."""

@@ -1,7 +1,7 @@
 """Write entries as a reproducible gzip-compressed layer straight into the blob store.
 
 Reproducibility is made here, in one place: entries sorted by path, parent
-directories implied, fixed mtime, uid/gid 0 with no names, normalized modes, PAX
+directories implied, fixed mtime, numeric owners (root unless set) with no names, normalized modes, PAX
 format, and a gzip header with no name and no time. The uncompressed digest (the
 OCI ``diff_id``) is computed in the same pass as the compressed one.
 """
@@ -14,12 +14,12 @@ import io
 import posixpath
 import tarfile
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lamina.cache.store import BlobStore
 from lamina.errors import ImageError
 from lamina.oci import OCI_LAYER_GZIP, FileLayer
-from lamina.tar.entries import DIRECTORY, FILE, SYMLINK, TarEntry
+from lamina.tar.entries import DIRECTORY, FILE, HARDLINK, SYMLINK, TarEntry
 
 # 2000-01-01T00:00:00Z, as rules_pkg uses: fixed, and after the zip epoch.
 MTIME = 946684800
@@ -72,6 +72,7 @@ def complete(entries: Iterable[TarEntry]) -> list[TarEntry]:
         if earlier is not None and earlier != entry and not (earlier.kind == entry.kind == DIRECTORY):
             raise ImageError(f"two different layer entries for /{entry.path}")
         by_path[entry.path] = entry
+    _link_to_first(by_path)
     for path in list(by_path):
         parent = posixpath.dirname(path)
         while parent and parent not in by_path:
@@ -80,10 +81,28 @@ def complete(entries: Iterable[TarEntry]) -> list[TarEntry]:
     return [by_path[path] for path in sorted(by_path)]
 
 
+def _link_to_first(by_path: dict[str, TarEntry]) -> None:
+    """Make each group of hard links point at its first path in sorted order, which is
+    where the writer puts the content (a tar link must follow the file it names)."""
+    groups: dict[str, list[str]] = {}
+    for entry in by_path.values():
+        if entry.kind == HARDLINK:
+            if entry.linkname not in by_path or by_path[entry.linkname].kind != FILE:
+                raise ImageError(f"/{entry.path} is a hard link to /{entry.linkname}, which is not a file of the layer")
+            groups.setdefault(entry.linkname, []).append(entry.path)
+    for target, links in groups.items():
+        first = min([target, *links])
+        if first != target:
+            by_path[first] = replace(by_path[target], path=first)
+            for path in (target, *links):
+                if path != first:
+                    by_path[path] = TarEntry.hardlink(path, first, by_path[first].mode)
+
+
 def _tarinfo(entry: TarEntry) -> tarfile.TarInfo:
     info = tarfile.TarInfo(entry.path + ("/" if entry.kind == DIRECTORY else ""))
     info.mtime = MTIME
-    info.uid = info.gid = 0
+    info.uid, info.gid = entry.uid, entry.gid
     info.uname = info.gname = ""
     info.mode = entry.mode
     if entry.kind == FILE:
@@ -93,6 +112,9 @@ def _tarinfo(entry: TarEntry) -> tarfile.TarInfo:
         info.type = tarfile.DIRTYPE
     elif entry.kind == SYMLINK:
         info.type = tarfile.SYMTYPE
+        info.linkname = entry.linkname
+    elif entry.kind == HARDLINK:
+        info.type = tarfile.LNKTYPE
         info.linkname = entry.linkname
     return info
 

@@ -79,3 +79,26 @@ def test_layer_extracts_to_what_was_written(tmp_path):
     layer = write_layer([TarEntry.file("/etc/motd", b"hello")], cache.blobs)
     with tarfile.open(fileobj=io.BytesIO(cache.blobs.path(layer.digest).read_bytes())) as archive:
         assert archive.extractfile("etc/motd").read() == b"hello"
+
+
+def test_hard_links_point_at_the_first_path_and_owners_are_kept(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    entries = [
+        TarEntry("usr/bin/zz", "file", 0o4755, data=b"binary", uid=0, gid=42),
+        TarEntry.hardlink("usr/bin/aa", "usr/bin/zz", 0o4755),  # sorts before the file it links
+        TarEntry("home/nonroot", "dir", 0o700, uid=65532, gid=65532),
+    ]
+    layer = write_layer(entries, cache.blobs)
+    with tarfile.open(cache.blobs.path(layer.digest)) as archive:
+        members = {m.name.rstrip("/"): m for m in archive.getmembers()}
+        order = [m.name.rstrip("/") for m in archive.getmembers()]
+        assert members["usr/bin/aa"].isfile() and archive.extractfile("usr/bin/aa").read() == b"binary"
+        assert members["usr/bin/zz"].islnk() and members["usr/bin/zz"].linkname == "usr/bin/aa"
+    assert order.index("usr/bin/aa") < order.index("usr/bin/zz")
+    assert (members["usr/bin/aa"].mode, members["usr/bin/aa"].gid) == (0o4755, 42)
+    assert (members["home/nonroot"].uid, members["home/nonroot"].mode) == (65532, 0o700)
+
+
+def test_a_hard_link_to_nothing_is_refused(tmp_path):
+    with pytest.raises(ImageError, match="hard link to /usr/bin/missing"):
+        write_layer([TarEntry.hardlink("usr/bin/a", "usr/bin/missing", 0o755)], Cache(tmp_path).blobs)

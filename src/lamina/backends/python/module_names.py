@@ -12,8 +12,8 @@ from packaging.utils import canonicalize_name
 
 from lamina.cache import Cache, action_key
 from lamina.config import Config
+from lamina.download import fetch_all
 from lamina.errors import LaminaError
-from lamina.python.fetch import fetch_all
 from lamina.python.index import PackageIndex
 from lamina.python.lockfile import load_lockfile
 from lamina.python.modules import top_level_modules

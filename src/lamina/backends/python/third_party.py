@@ -18,8 +18,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from lamina.cache import Cache, action_key
+from lamina.download import fetch_all
 from lamina.oci import FileLayer, sha256_digest
-from lamina.python.fetch import fetch_all
 from lamina.python.index import IndexFile, PackageIndex
 from lamina.python.install import VenvLayout, Wheel, install_wheels, venv_skeleton
 from lamina.python.lockfile import LockedDist, Lockfile
