@@ -1,7 +1,7 @@
 """lamina's configuration, read from ``pants.toml`` so a Pants repository works unchanged.
 
 Pants' own sections and options are accepted and ignored; lamina's sections
-(``[lamina]``, ``[oci]``, ``[source]`` and lamina's keys of ``[python]``) are checked,
+(``[lamina]``, ``[oci]``, ``[debian]``, ``[source]`` and lamina's keys of ``[python]``) are checked,
 and an unknown option there is an error with a did-you-mean.
 """
 
@@ -23,6 +23,7 @@ _OWNED = {
     "source": {"root_patterns", "marker_filenames"},
     "lamina": {"cache_dir", "dist_dir", "index_urls", "max_workers"},
     "oci": {"default_base", "venv_dir", "app_dir", "default_repository"},
+    "debian": {"mirror", "security_mirror", "keyring", "verify_signatures"},
 }
 # [python] is shared with Pants: these keys are lamina's, others are Pants' and ignored.
 _PYTHON_KEYS = {"interpreter_constraints", "enable_resolves", "default_resolve", "resolves"}
@@ -48,6 +49,10 @@ class Config:
     default_repository: str | None = None
     venv_dir: str = "/opt/venv"
     app_dir: str = "/app"
+    debian_mirror: str = "https://deb.debian.org/debian"
+    debian_security_mirror: str = "https://deb.debian.org/debian-security"
+    debian_keyring: Path | None = None  # None: lamina's copy of the Debian archive keyring
+    debian_verify_signatures: bool = True
 
     def lock_path(self, resolve: str) -> Path:
         """The lock file of ``resolve`` (absolute)."""
@@ -122,4 +127,10 @@ def load_config(build_root: Path) -> Config:
     if "index_urls" in lamina:
         kwargs["index_urls"] = tuple(lamina["index_urls"])
     kwargs.update({key: oci[key] for key in _OWNED["oci"] if key in oci})
+    debian = data.get("debian", {})
+    kwargs.update(
+        {f"debian_{key}": debian[key] for key in ("mirror", "security_mirror", "verify_signatures") if key in debian}
+    )
+    if "keyring" in debian:
+        kwargs["debian_keyring"] = build_root / debian["keyring"]
     return Config(**kwargs)

@@ -45,6 +45,10 @@ class FetchError(LaminaError):
     """An artifact could not be downloaded or failed verification against the lock."""
 
 
+class SignatureError(FetchError):
+    """A package archive's Release file is unsigned, or not signed by a trusted key."""
+
+
 class BuildError(LaminaError):
     """An sdist could not be built into a wheel."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +24,7 @@ class Project:
     registry: Registry
     cache: Cache
     graph: BuildGraph
+    memo: dict = field(default_factory=dict)  # values built once per run, e.g. a base several images share
 
     @cached_property
     def index(self) -> PackageIndex:

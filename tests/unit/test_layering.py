@@ -8,7 +8,7 @@ from pathlib import Path
 import lamina
 
 LAYERS = [
-    "errors", "oci", "cache", "tar", "python", "sources", "sinks", "config", "graph", "backends", "project", "goals",
+    "errors", "oci", "cache", "download", "tar", "python", "debian", "sources", "sinks", "config", "graph", "backends", "project", "goals",
     "cli", "__main__",
 ]  # fmt: skip
 PACKAGE = Path(lamina.__file__).parent

@@ -1,4 +1,5 @@
-"""``lamina generate-lockfiles``: lock each resolve with pip-tools, from its requirement targets."""
+"""``lamina generate-lockfiles``: lock each Python resolve with pip-tools, from its
+requirement targets, and each ``debian_base`` from its verified Debian archives."""
 
 from __future__ import annotations
 
@@ -7,28 +8,61 @@ import argparse
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lamina.errors import ConfigError
+from lamina.backends.debian.rules import generate_lock
+from lamina.errors import AddressError, ConfigError
 from lamina.python.lockgen import generate_lockfile
 
 NAME = "generate-lockfiles"
-HELP = "Lock every resolve (or --resolve=NAME) with pip-compile --generate-hashes."
+HELP = "Lock every Python resolve (pip-compile --generate-hashes) and debian_base, or only --resolve=NAME."
 
 
 def register(subparsers) -> None:
     """Add the ``generate-lockfiles`` sub-command."""
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP)
-    parser.add_argument("--resolve", action="append", help="only this resolve (repeatable)")
+    parser.add_argument(
+        "--resolve", action="append", help="only this Python resolve or debian_base address (repeatable)"
+    )
+    parser.add_argument(
+        "--debian-insecure-skip-verify",
+        action="store_true",
+        help="lock debian_base targets without verifying the archives' Release signatures (not recommended)",
+    )
+
+
+def _debian_targets(project, wanted: list[str] | None) -> list:
+    graph = project.graph
+    if wanted is None:
+        return sorted((t for t in graph.targets.values() if t.alias == "debian_base"), key=lambda t: t.address)
+    found = []
+    for name in wanted:
+        try:
+            target = graph.address_of(name)
+        except AddressError:
+            target = None
+        if target is None or target.alias != "debian_base":
+            known = ", ".join(sorted(project.config.resolves)) or "none"
+            raise ConfigError(
+                f"unknown resolve {name!r}: [python.resolves] in pants.toml names {known}, "
+                "and a debian_base is named by its address (e.g. src/base:python)"
+            )
+        found.append(target)
+    return found
 
 
 def run(args: argparse.Namespace, project) -> int:
-    """Write each resolve's lock file from the requirements its targets declare."""
+    """Write each lock file from what its targets declare."""
     config, graph = project.config, project.graph
     by_resolve: dict[str, list[str]] = {}
     for target in graph.targets.values():
         if target.alias == "python_requirement":
             by_resolve.setdefault(graph.resolve_of(target), []).extend(target.get("requirements", ()))
-    wanted = args.resolve or sorted(set(config.resolves) | set(by_resolve))
-    for resolve in wanted:
+    python_resolves = sorted(set(config.resolves) | set(by_resolve))
+    if args.resolve:
+        debian = _debian_targets(project, [r for r in args.resolve if r not in config.resolves])
+        python_resolves = [r for r in args.resolve if r in config.resolves]
+    else:
+        debian = _debian_targets(project, None)
+    for resolve in python_resolves:
         if resolve not in config.resolves:
             raise ConfigError(
                 f"unknown resolve {resolve!r}; [python.resolves] in pants.toml names: {', '.join(sorted(config.resolves)) or 'none'}"
@@ -37,4 +71,9 @@ def run(args: argparse.Namespace, project) -> int:
         output = config.lock_path(resolve)
         generate_lockfile(requirements, output, resolve_name=resolve, python_version=None, index_urls=config.index_urls)
         print(f"wrote {output.relative_to(config.build_root)} ({len(requirements)} requirements)")
+    verify = config.debian_verify_signatures and not args.debian_insecure_skip_verify
+    for target in debian:
+        path, lock = generate_lock(target, project, verify=verify)
+        counts = ", ".join(f"{len(debs)} {arch}" for arch, debs in sorted(lock.packages.items()))
+        print(f"wrote {path.relative_to(config.build_root)} ({counts} packages)")
     return 0

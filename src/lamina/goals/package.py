@@ -12,7 +12,8 @@ import argparse
 import sys
 import time
 
-from lamina.backends.python.built import BuiltImage
+from lamina.backends.built import BuiltImage
+from lamina.oci.index import images_of
 from lamina.oci.validate import validate
 from lamina.sinks import daemon, layout, tarball
 
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace, project) -> int:
         started = time.monotonic()
         result = project.registry.packager(target)(target, project)
         if isinstance(result, BuiltImage):
-            validate(result.image)  # every image is checked before any output is written
+            for image in images_of(result.image):
+                validate(image)  # every image is checked before any output is written
         built.append((result, time.monotonic() - started))
     for result, elapsed in built:
         if isinstance(result, BuiltImage):

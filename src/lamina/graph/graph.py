@@ -24,9 +24,10 @@ from lamina.errors import AddressError, BuildFileError, DependencyCycleError
 from lamina.graph.address import Address, parse_address
 from lamina.graph.build_file import BUILD_FILE_NAMES, BuildFile, check_required, evaluate
 from lamina.graph.imports import parse_imports
+from lamina.graph.module_mapping import ModuleNamesHook, default_modules
 from lamina.graph.source_roots import SourceRoots
 from lamina.graph.target import Registry, Target
-from lamina.graph.module_mapping import ModuleNamesHook, default_modules
+from lamina.sources import SCHEMES as BASE_SCHEMES
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,9 @@ class BuildGraph:
             found.extend(self._inferred(target))
         if target.alias == "python_image":
             found.append(self.entry_point(target)[0])
+            base = self.base_target(target)
+            if base is not None:
+                found.append(base)
         unique = {str(t.address): t for t in found if str(t.address) not in excluded and t is not target}
         return [unique[key] for key in sorted(unique)]
 
@@ -319,6 +323,19 @@ class BuildGraph:
                 "module; give 'pkg.mod:func', 'pkg.mod' or a file relative to the BUILD file, owned by a python_sources target"
             )
         return source, f"{module}:{function}" if function else module
+
+    def base_target(self, image: Target) -> Target | None:
+        """The target an image's ``base=`` names (``:name``, ``//dir:name`` or ``dir:name``),
+        or None when it names an image by another form (``docker-archive:...``, ``scratch``)."""
+        spec = image.get("base") or self.config.default_base
+        if not spec or spec == "scratch" or spec.split(":", 1)[0] in BASE_SCHEMES:
+            return None
+        if spec.startswith((":", "//")):
+            return self.address_of(spec, relative_to=image.address.spec_path, context=image)
+        try:
+            return self.address_of(spec, relative_to=image.address.spec_path, context=image)
+        except AddressError:
+            return None  # not an address: a reference for the image sources to read
 
     # -- queries ----------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 A user-facing field is defined once, with its help text and default. Plugins named
 in ``[GLOBAL] backend_packages`` use the same API as lamina's own backends: a
 ``register.py`` (or the package itself) with ``target_types()`` and optionally
-``rules()`` returning ``{target_type_alias: packager}``.
+``rules()`` returning ``{target_type_alias: packager}`` and ``base_builders()`` returning
+``{target_type_alias: builder}`` for targets an image's ``base=`` may name.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class Target:
 
 
 Packager = Callable[[Target, Any], Any]
+BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
 
 
 @dataclass
@@ -89,6 +91,7 @@ class Registry:
 
     target_types: dict[str, TargetType] = field(default_factory=dict)
     packagers: dict[str, Packager] = field(default_factory=dict)
+    base_builders: dict[str, BaseBuilder] = field(default_factory=dict)
 
     def register_target_types(self, types: Sequence[TargetType]) -> None:
         """Add target types (a later registration of the same alias wins)."""
@@ -118,3 +121,5 @@ class Registry:
         self.register_target_types(module.target_types())
         if hasattr(module, "rules"):
             self.register_rules(module.rules())
+        if hasattr(module, "base_builders"):
+            self.base_builders.update(module.base_builders())

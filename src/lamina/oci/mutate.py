@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime, timezone
 
 from lamina.oci.image import Image
 from lamina.oci.layer import Layer
@@ -50,3 +52,9 @@ def with_top_level(image: Image, changes: Mapping[str, object]) -> Image:
 def with_annotations(image: Image, annotations: Mapping[str, str]) -> Image:
     """``image`` with manifest annotations merged in."""
     return replace(image, annotations={**image.annotations, **annotations})
+
+
+def created_timestamp() -> str:
+    """A fixed creation time: ``SOURCE_DATE_EPOCH`` if set, else the Unix epoch (as ko does)."""
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -12,7 +12,8 @@ from lamina.errors import ImageError
 from lamina.oci import Image
 from lamina.sources import daemon, docker_archive, oci_layout
 
-FORMS = "docker-archive:PATH, oci-layout:PATH[:TAG], docker-daemon:NAME:TAG or scratch"
+SCHEMES = ("docker-archive", "oci-layout", "docker-daemon")
+FORMS = "an address of a base target (':name'), docker-archive:PATH, oci-layout:PATH[:TAG], docker-daemon:NAME:TAG or scratch"
 
 
 def scratch() -> Image:

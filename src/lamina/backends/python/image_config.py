@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
 
 from lamina.oci import Image
-from lamina.oci.mutate import with_annotations, with_config, with_top_level
+from lamina.oci.mutate import created_timestamp, with_annotations, with_config, with_top_level
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-
-def created_timestamp() -> str:
-    """A fixed creation time: ``SOURCE_DATE_EPOCH`` if set, else the Unix epoch (as ko does)."""
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _merge_env(base_env: Sequence[str], venv_dir: str, extra: Mapping[str, str]) -> list[str]:

@@ -1,4 +1,5 @@
-"""How a ``python_image`` is built: base -> third-party layer -> app layer -> config.
+"""How a ``python_image`` is built: base -> third-party layer -> app layer -> config,
+once per platform of the base.
 
 Every step reads only values and writes only the cache; outputs are written by the
 ``package`` goal.
@@ -8,21 +9,23 @@ from __future__ import annotations
 
 import posixpath
 import subprocess
+from dataclasses import dataclass
 
 from packaging.requirements import Requirement
 
+from lamina.backends.bases import base_images
+from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import AppFile, app_layer
-from lamina.backends.python.built import BuiltImage
 from lamina.backends.python.image_config import configure
 from lamina.backends.python.platform_probe import target_platform
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest
-from lamina.errors import ImageError
 from lamina.graph.target import Target
+from lamina.oci import Image
+from lamina.oci.index import ImageIndex
 from lamina.oci.mutate import append_layer
 from lamina.python.install import VenvLayout
 from lamina.python.lockfile import load_lockfile
-from lamina.sources import load_base
 
 
 def _git_revision(build_root) -> str | None:
@@ -49,40 +52,20 @@ def _app_files(closure: list[Target], project) -> list[AppFile]:
     return files
 
 
-def package_python_image(target: Target, project) -> BuiltImage:
-    """Assemble the image for ``target`` (cached step by step)."""
-    config, graph, cache = project.config, project.graph, project.cache
-    base_spec = target.get("base") or config.default_base
-    if not base_spec:
-        raise ImageError(
-            f"{target.address} (at {target.build_file}:{target.line}) has no base=; set it, or [oci] default_base in pants.toml"
-        )
-    base = load_base(base_spec, project.build_root, cache)
+def _image_on(base: Image, target: Target, project, request: _Request, app) -> tuple[Image, list]:
+    """The image of ``target`` on one base: its third-party layer for the base's platform, then the app."""
+    config, cache = project.config, project.cache
     platform = target_platform(base, cache)
-    closure = graph.closure([target])
-    _, entry_point = graph.entry_point(target)
-
-    resolve = graph.resolve_of(target)
-    requirements = sorted({r for t in closure if t.alias == "python_requirement" for r in t.get("requirements", ())})
     layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
     third_party = ThirdParty(cache, project.index, max_workers=config.max_workers)
-    if requirements:
-        lock = load_lockfile(config.lock_path(resolve), resolve_name=resolve)
-        request = ThirdPartyRequest(lock, resolve, tuple(Requirement(r) for r in requirements), platform, layout)
-        deps_layer, dists = third_party.layer(request)
+    if request.requirements:
+        deps_layer, dists = third_party.layer(
+            ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout)
+        )
     else:
         deps_layer, dists = third_party.empty_layer(platform, layout), []
-
     image = append_layer(base, deps_layer, created_by=f"lamina: third-party requirements of {target.address}")
-    app = app_layer(_app_files(closure, project), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
     image = append_layer(image, app, created_by=f"lamina: application {target.address}")
-
-    annotations = {"org.opencontainers.image.title": str(target.address)}
-    revision = _git_revision(project.build_root)
-    if revision:
-        annotations["org.opencontainers.image.revision"] = revision
-    if target.get("description"):
-        annotations["org.opencontainers.image.description"] = target.get("description")
     image = configure(
         image,
         venv_dir=config.venv_dir,
@@ -92,15 +75,49 @@ def package_python_image(target: Target, project) -> BuiltImage:
         user=target.get("user"),
         workdir=target.get("workdir"),
         labels=target.get("labels", {}),
-        annotations=annotations,
+        annotations=request.annotations,
     )
+    return image, dists
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What every platform's image of one target shares."""
+
+    lock: object
+    resolve: str
+    requirements: tuple[Requirement, ...]
+    annotations: dict
+
+
+def package_python_image(target: Target, project) -> BuiltImage:
+    """Assemble the image for ``target`` (cached step by step); on a multi-architecture
+    base, one image per platform under an image index."""
+    config, graph, cache = project.config, project.graph, project.cache
+    bases = base_images(target, project)
+    closure = graph.closure([target])
+    _, entry_point = graph.entry_point(target)
+
+    resolve = graph.resolve_of(target)
+    requirements = sorted({r for t in closure if t.alias == "python_requirement" for r in t.get("requirements", ())})
+    lock = load_lockfile(config.lock_path(resolve), resolve_name=resolve) if requirements else None
+    annotations = {"org.opencontainers.image.title": str(target.address)}
+    revision = _git_revision(project.build_root)
+    if revision:
+        annotations["org.opencontainers.image.revision"] = revision
+    if target.get("description"):
+        annotations["org.opencontainers.image.description"] = target.get("description")
+    request = _Request(lock, resolve, tuple(Requirement(r) for r in requirements), annotations)
+
+    app = app_layer(_app_files(closure, project), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
+    built = [_image_on(base, target, project, request, app) for base in bases]
+    images = tuple(image for image, _ in built)
     repository = target.get("repository") or target.address.name
     tags = target.get("tags") or ("latest",)
-    stem = posixpath.join(target.address.spec_path.replace("/", ".") or ".", target.address.name)
     return BuiltImage(
         address=str(target.address),
-        image=image,
+        image=images[0] if len(images) == 1 else ImageIndex(images, annotations),
         repo_tags=tuple(f"{repository}:{tag}" for tag in tags),
-        output_stem=stem,
-        third_party=tuple(f"{d.name}=={d.version}" for d in dists),
+        output_stem=output_stem(target.address),
+        third_party=tuple(f"{d.name}=={d.version}" for d in built[0][1]),
     )

@@ -1,0 +1,31 @@
+"""What an image's ``base=`` names, as one image per platform: a base target built by its
+backend (``debian_base``), or an image read by ``lamina.sources``."""
+
+from __future__ import annotations
+
+from lamina.errors import ImageError
+from lamina.graph.target import Target
+from lamina.oci import Image
+from lamina.sources import load_base
+
+
+def base_images(target: Target, project) -> tuple[Image, ...]:
+    """The base of ``target``: one image, or one per platform of a multi-architecture base."""
+    spec = target.get("base") or project.config.default_base
+    if not spec:
+        raise ImageError(
+            f"{target.address} (at {target.build_file}:{target.line}) has no base=; set it, or [oci] default_base in pants.toml"
+        )
+    base_target = project.graph.base_target(target)
+    if base_target is None:
+        return (load_base(spec, project.build_root, project.cache),)
+    builder = project.registry.base_builders.get(base_target.alias)
+    if builder is None:
+        raise ImageError(
+            f"{target.address} (at {target.build_file}:{target.line}): base={spec!r} names {base_target.address}, "
+            f"a {base_target.alias} target, which is not a base image; name a debian_base target"
+        )
+    key = ("base", str(base_target.address))
+    if key not in project.memo:
+        project.memo[key] = tuple(builder(base_target, project))
+    return project.memo[key]

@@ -1,0 +1,95 @@
+"""One base image per architecture from a Debian lock: the packages' files in one layer,
+what their maintainer scripts would have made in a second, and a distroless-style
+config (nonroot user, CA bundle in ``SSL_CERT_FILE``).
+
+Both layers are cached under a key of the locked .debs' sha256s, so a warm build only
+reads the action cache; a cold one downloads the .debs in parallel (each checked
+against the lock) and unpacks them in parallel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from lamina.cache import Cache, action_key
+from lamina.debian.lock import LockedDeb
+from lamina.debian.rootfs import CA_BUNDLE, NONROOT_HOME, NONROOT_UID, synthesized
+from lamina.debian.unpack import UnpackedDeb, unpack
+from lamina.download import fetch_all
+from lamina.errors import FetchError
+from lamina.oci import Image
+from lamina.oci.mutate import append_layer
+from lamina.tar.entries import DIRECTORY, TarEntry
+from lamina.tar.writer import LayerBlob, write_layer
+
+LAYER_FORMAT = 1
+PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# Debian architecture -> OCI platform (architecture, variant)
+PLATFORMS = {
+    "amd64": ("amd64", None),
+    "arm64": ("arm64", "v8"),
+    "armhf": ("arm", "v7"),
+    "i386": ("386", None),
+    "ppc64el": ("ppc64le", None),
+    "s390x": ("s390x", None),
+}
+
+
+def merged_entries(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
+    """Every package's entries in one tree; where two packages ship the same path, the
+    later (by name) wins, except that a directory never replaces or is replaced by a file."""
+    by_path: dict[str, TarEntry] = {}
+    for deb in debs:
+        for entry in deb.entries:
+            earlier = by_path.get(entry.path)
+            if earlier is not None and (earlier.kind == DIRECTORY) != (entry.kind == DIRECTORY):
+                continue  # e.g. a directory one package ships and another links: keep the first
+            by_path[entry.path] = entry
+    return list(by_path.values())
+
+
+def _layers(debs: Sequence[LockedDeb], cache: Cache, http, max_workers: int) -> list[LayerBlob]:
+    paths = fetch_all(debs, cache.blobs, max_workers=max_workers, http=http)
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, 4))) as pool:
+        unpacked = list(pool.map(lambda deb: unpack(paths[deb.sha256], deb.name), debs))
+    with ThreadPoolExecutor(max_workers=2) as pool:  # compress both layers at once
+        packages = pool.submit(write_layer, merged_entries(unpacked), cache.blobs)
+        lamina = pool.submit(write_layer, synthesized(unpacked), cache.blobs)
+        return [packages.result(), lamina.result()]
+
+
+def base_image(
+    debs: Sequence[LockedDeb], architecture: str, cache: Cache, *, http=None, max_workers: int = 8, created: str
+) -> Image:
+    """The base image of ``debs`` for the Debian ``architecture``."""
+    debs = sorted(debs, key=lambda d: d.name)
+    key = action_key("debian-base-layers", LAYER_FORMAT, {"debs": [[d.name, d.sha256] for d in debs]})
+    hit = cache.actions.get(key)
+    if hit is not None and all(cache.blobs.has(layer["digest"]) for layer in hit["layers"]):
+        blobs = [LayerBlob(**layer) for layer in hit["layers"]]
+    else:
+        try:
+            blobs = _layers(debs, cache, http, max_workers)
+        except FetchError as err:
+            raise FetchError(f"{err}\n(if the mirror dropped an old version, regenerate the lock)") from None
+        cache.actions.put(key, {"layers": [blob.to_json() for blob in blobs]})
+    oci_arch, variant = PLATFORMS.get(architecture, (architecture, None))
+    config: dict = {
+        "architecture": oci_arch,
+        "os": "linux",
+        "created": created,
+        "config": {
+            "Env": [f"PATH={PATH}", f"SSL_CERT_FILE={CA_BUNDLE}"],
+            "User": str(NONROOT_UID),
+            "WorkingDir": NONROOT_HOME,
+        },
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": [],
+    }
+    if variant:
+        config["variant"] = variant
+    image = Image(config)
+    names = ", ".join(d.name for d in debs)
+    image = append_layer(image, blobs[0].layer(cache.blobs), created_by=f"lamina: Debian packages {names}")
+    return append_layer(image, blobs[1].layer(cache.blobs), created_by="lamina: users, CA bundle, package database")

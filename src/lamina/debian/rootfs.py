@@ -1,0 +1,57 @@
+"""What maintainer scripts and an installer would have made, made here as layer entries:
+users and groups, the CA bundle, ``/tmp``, a home for the nonroot user, and the package
+database that image scanners read (``/var/lib/dpkg/status.d/<package>``, as distroless
+writes it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from lamina.debian.unpack import UnpackedDeb
+from lamina.tar.entries import DIRECTORY, FILE, TarEntry
+
+NONROOT_UID = 65532
+NONROOT_HOME = "/home/nonroot"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+_CA_DIR = "usr/share/ca-certificates/"
+
+PASSWD = f"""root:x:0:0:root:/root:/sbin/nologin
+nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
+nonroot:x:{NONROOT_UID}:{NONROOT_UID}:nonroot:{NONROOT_HOME}:/sbin/nologin
+"""
+GROUP = f"""root:x:0:
+nobody:x:65534:
+nonroot:x:{NONROOT_UID}:
+"""
+
+
+def ca_bundle(debs: Sequence[UnpackedDeb]) -> bytes | None:
+    """Every certificate ca-certificates ships, in the order update-ca-certificates uses
+    (sorted paths), or None when no package ships certificates."""
+    certificates = sorted(
+        (entry.path, entry.read())
+        for deb in debs
+        for entry in deb.entries
+        if entry.kind == FILE and entry.path.startswith(_CA_DIR) and entry.path.endswith(".crt")
+    )
+    if not certificates:
+        return None
+    return b"".join(data if data.endswith(b"\n") else data + b"\n" for _, data in certificates)
+
+
+def synthesized(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
+    """The entries of lamina's own layer for an image of ``debs``."""
+    entries = [
+        TarEntry.file("etc/passwd", PASSWD.encode()),
+        TarEntry.file("etc/group", GROUP.encode()),
+        TarEntry("tmp", DIRECTORY, 0o1777),
+        TarEntry("root", DIRECTORY, 0o700),
+        TarEntry("home", DIRECTORY, 0o755),
+        TarEntry(NONROOT_HOME, DIRECTORY, 0o700, uid=NONROOT_UID, gid=NONROOT_UID),
+        TarEntry.dir("var/lib/dpkg/status.d"),
+    ]
+    entries += [TarEntry.file(f"var/lib/dpkg/status.d/{deb.name}", deb.control.encode()) for deb in debs]
+    bundle = ca_bundle(debs)
+    if bundle is not None:
+        entries.append(TarEntry.file(CA_BUNDLE, bundle))
+    return entries
