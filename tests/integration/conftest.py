@@ -1,4 +1,4 @@
-"""Fixtures for the integration tests: a real Docker engine, the example base image, and
+"""Fixtures for the integration tests: a real Docker engine, the examples' Debian base, and
 helpers that load image archives and run containers, always cleaning up afterwards.
 
 The engine is required, never optional: when none answers the tests fail and say how to
@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import gc
 import socket
-import subprocess
-import sys
 import time
 import uuid
 import warnings
@@ -26,9 +24,7 @@ import docker.errors
 import pytest
 import requests
 from docker.models.containers import Container
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-MAKE_EXAMPLE_BASE = REPO_ROOT / "build_support" / "make_example_base.py"
+from oci_reading import BASE, copy_examples, image_outputs, lamina
 
 
 @dataclass(frozen=True)
@@ -73,19 +69,12 @@ def _collect_leaked_sockets() -> None:
 
 
 @pytest.fixture(scope="session")
-def example_base() -> Path:
-    """The example base image (bookworm + CPython 3.11) as a docker-archive tarball.
-
-    Made by build_support/make_example_base.py when missing (~20 s, needs root); the
-    script is the single owner of the path, which it prints.
-    """
-    made = subprocess.run([sys.executable, str(MAKE_EXAMPLE_BASE)], capture_output=True, text=True, check=False)
-    if made.returncode != 0:
-        pytest.fail(
-            f"build_support/make_example_base.py failed (exit {made.returncode}):\n{made.stderr}",
-            pytrace=False,
-        )
-    return Path(made.stdout.strip().splitlines()[-1])
+def python_base(tmp_path_factory) -> Path:
+    """The examples' Debian base (bookworm, CPython 3.11) packaged once from its committed
+    lock, as the docker-archive tarball ``package`` writes (``docker load`` gets amd64)."""
+    root = copy_examples(tmp_path_factory.mktemp("base") / "examples")
+    lamina("package", ":".join(BASE), cwd=root, cache=tmp_path_factory.mktemp("base-cache"))
+    return image_outputs(root, *BASE)[1]
 
 
 @pytest.fixture(scope="session")

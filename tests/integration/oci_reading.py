@@ -12,7 +12,8 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "examples"
-EXAMPLE_BASE_DIR = Path(".lamina") / "base"
+BASE = ("3rdparty/debian", "python3.11")  # the examples' debian_base
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
 def lamina(
@@ -32,26 +33,31 @@ def lamina(
     return result
 
 
-def copy_examples(destination: Path, example_base: Path) -> Path:
-    """A copy of examples/ (sources only) sharing the already built example base archive."""
+def copy_examples(destination: Path) -> Path:
+    """A copy of examples/ (sources and locks only)."""
     shutil.copytree(EXAMPLES, destination, ignore=shutil.ignore_patterns("dist", ".lamina", "__pycache__"))
-    base_dir = destination / EXAMPLE_BASE_DIR
-    base_dir.mkdir(parents=True)
-    os.link(example_base, base_dir / example_base.name) if _same_device(example_base, base_dir) else shutil.copy(
-        example_base, base_dir / example_base.name
-    )
     return destination
 
 
-def _same_device(a: Path, b: Path) -> bool:
-    return a.stat().st_dev == b.stat().st_dev
+def top_descriptor(layout: Path) -> dict:
+    """The one entry of a layout's ``index.json``: an image manifest or an image index."""
+    (descriptor,) = json.loads((layout / "index.json").read_text())["manifests"]
+    return descriptor
 
 
-def manifest(layout: Path) -> dict:
-    """The single image manifest of an OCI layout directory."""
-    index = json.loads((layout / "index.json").read_text())
-    (descriptor,) = index["manifests"]
+def manifest(layout: Path, architecture: str = "amd64") -> dict:
+    """The image manifest of an OCI layout directory; of a multi-architecture index, the
+    manifest for ``architecture``."""
+    descriptor = top_descriptor(layout)
+    while descriptor["mediaType"] == OCI_INDEX:
+        nested = json.loads(blob(layout, descriptor["digest"]).read_bytes())["manifests"]
+        (descriptor,) = [m for m in nested if m["platform"]["architecture"] == architecture]
     return json.loads(blob(layout, descriptor["digest"]).read_bytes())
+
+
+def config(layout: Path, architecture: str = "amd64") -> dict:
+    """The image config for ``architecture``."""
+    return json.loads(blob(layout, manifest(layout, architecture)["config"]["digest"]).read_bytes())
 
 
 def blob(layout: Path, digest: str) -> Path:

@@ -17,8 +17,8 @@ CLI = ("src/python/services/greet_cli", "greet-cli")
 
 
 @pytest.fixture(scope="module")
-def packaged(tmp_path_factory, example_base):
-    root = copy_examples(tmp_path_factory.mktemp("errors") / "examples", example_base)
+def packaged(tmp_path_factory):
+    root = copy_examples(tmp_path_factory.mktemp("errors") / "examples")
     cache = tmp_path_factory.mktemp("cache")
     lamina("package", "::", cwd=root, cache=cache)
     return root, cache

@@ -9,7 +9,7 @@ import os
 import pytest
 import requests
 
-from oci_reading import copy_examples, image_outputs, lamina, layer_names, manifest
+from oci_reading import BASE, copy_examples, image_outputs, lamina, layer_names, manifest, top_descriptor
 
 pytestmark = pytest.mark.integration
 
@@ -18,9 +18,9 @@ CLI = ("src/python/services/greet_cli", "greet-cli")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, example_base):
+def built(tmp_path_factory):
     """The examples packaged once from a cold cache."""
-    root = copy_examples(tmp_path_factory.mktemp("clone") / "examples", example_base)
+    root = copy_examples(tmp_path_factory.mktemp("clone") / "examples")
     cache = tmp_path_factory.mktemp("cache")
     result = lamina("package", "::", cwd=root, cache=cache)
     return root, cache, result
@@ -57,7 +57,7 @@ def test_web_image_answers_health_over_loopback(built, load_image, serve_contain
 def _image_files(root, target):
     layout, _ = image_outputs(root, *target)
     layers = manifest(layout)["layers"]
-    # base layer first, then third-party, then app
+    # base layers first, then third-party, then app
     return layer_names(layout, layers[-2]["digest"]), layer_names(layout, layers[-1]["digest"])
 
 
@@ -93,14 +93,13 @@ def test_noop_rebuild_writes_nothing_new(built):
     blobs_before = sorted(p.name for p in (cache / "blobs" / "sha256").iterdir())
     again = lamina("package", "::", cwd=root, cache=cache)
     assert sorted(p.name for p in (cache / "blobs" / "sha256").iterdir()) == blobs_before
-    for target in (WEB, CLI):
-        layout, _ = image_outputs(root, *target)
-        assert json.loads((layout / "index.json").read_text())["manifests"][0]["digest"] in again.stdout
+    for target in (WEB, CLI, BASE):
+        assert top_descriptor(image_outputs(root, *target)[0])["digest"] in again.stdout
 
 
-def test_app_only_edit_changes_only_the_app_layer(built, tmp_path, example_base):
+def test_app_only_edit_changes_only_the_app_layer(built, tmp_path):
     root, cache, _ = built
-    clone = copy_examples(tmp_path / "examples", example_base)
+    clone = copy_examples(tmp_path / "examples")
     before_web = manifest(image_outputs(root, *WEB)[0])
     before_cli = manifest(image_outputs(root, *CLI)[0])
     with open(clone / WEB[0] / "main.py", "a") as handle:
@@ -114,9 +113,9 @@ def test_app_only_edit_changes_only_the_app_layer(built, tmp_path, example_base)
     assert after_cli == before_cli
 
 
-def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, tmp_path, example_base):
+def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, tmp_path):
     root, _, _ = built
-    clone = copy_examples(tmp_path / "elsewhere" / "checkout", example_base)
+    clone = copy_examples(tmp_path / "elsewhere" / "checkout")
     old_umask = os.umask(0o077)
     try:
         for path in clone.rglob("*"):
@@ -125,8 +124,12 @@ def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, 
         lamina("package", "::", cwd=clone, cache=tmp_path / "other-cache", env={"TZ": "Asia/Kathmandu"})
     finally:
         os.umask(old_umask)
-    for target in (WEB, CLI):
-        assert manifest(image_outputs(clone, *target)[0]) == manifest(image_outputs(root, *target)[0])
+    for target in (WEB, CLI, BASE):
+        for architecture in ("amd64", "arm64"):
+            assert manifest(image_outputs(clone, *target)[0], architecture) == manifest(
+                image_outputs(root, *target)[0], architecture
+            )
+        assert top_descriptor(image_outputs(clone, *target)[0]) == top_descriptor(image_outputs(root, *target)[0])
 
 
 def test_load_puts_the_image_in_the_engine(built, docker_client):
@@ -134,7 +137,7 @@ def test_load_puts_the_image_in_the_engine(built, docker_client):
     lamina("package", "--load", f"{CLI[0]}:{CLI[1]}", cwd=root, cache=cache)
     layout, _ = image_outputs(root, *CLI)
     loaded = docker_client.images.get("lamina-examples/greet-cli:latest")
-    assert loaded.id == manifest(layout)["config"]["digest"]
+    assert loaded.id == manifest(layout, "amd64")["config"]["digest"]  # this machine's image of the index
 
 
 def test_load_without_an_engine_is_a_clear_error(built):
@@ -146,15 +149,15 @@ def test_load_without_an_engine_is_a_clear_error(built):
     assert result.returncode == 1 and "no Docker engine answered" in result.stderr
 
 
-def test_lock_change_changes_only_the_third_party_layer(built, tmp_path, example_base):
+def test_lock_change_changes_only_the_third_party_layer(built, tmp_path):
     root, cache, _ = built
-    clone = copy_examples(tmp_path / "examples", example_base)
+    clone = copy_examples(tmp_path / "examples")
     requirements = clone / "3rdparty/python/requirements.txt"
     requirements.write_text(requirements.read_text().replace("tabulate>=0.9", "tabulate==0.9.0"))
     lamina("generate-lockfiles", cwd=clone, cache=cache)
     assert "tabulate==0.9.0" in (clone / "3rdparty/python/default.lock").read_text()
     lamina("package", "::", cwd=clone, cache=cache)
     before, after = manifest(image_outputs(root, *CLI)[0]), manifest(image_outputs(clone, *CLI)[0])
-    assert after["layers"][0] == before["layers"][0]  # base
-    assert after["layers"][1]["digest"] != before["layers"][1]["digest"]  # third-party
-    assert after["layers"][2] == before["layers"][2]  # app
+    assert after["layers"][:-2] == before["layers"][:-2]  # base
+    assert after["layers"][-2]["digest"] != before["layers"][-2]["digest"]  # third-party
+    assert after["layers"][-1] == before["layers"][-1]  # app

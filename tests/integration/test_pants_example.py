@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -27,11 +26,11 @@ def test_list_and_dependencies_run_unchanged(tmp_path):
     assert "helloworld/greet:translations" in transitive and "helloworld/translator/translator.py" in transitive
 
 
-def test_python_image_added_to_it_packages_and_runs(tmp_path, example_base, load_image, run_container):
+def test_python_image_added_to_it_packages_and_runs(tmp_path, python_base, load_image, run_container):
     repo = tmp_path / "example-python"
     shutil.copytree(FIXTURE, repo)
     (repo / "base").mkdir()
-    os.link(example_base, repo / "base" / "python.tar")
+    shutil.copy(python_base, repo / "base" / "python.tar")
     with open(repo / "helloworld" / "BUILD", "a") as build:
         build.write(
             '\npython_image(name="image", entry_point="main.py:say_hello", base="docker-archive:base/python.tar")\n'
