@@ -96,7 +96,7 @@ def make_base() -> Path:
     if not archive.exists():
         STATE.mkdir(exist_ok=True)
         spec = importlib.util.spec_from_file_location(
-            "make_example_base", REPO / "build_support" / "make_example_base.py"
+            "mmdebstrap_base", REPO / "build_support" / "mmdebstrap_base.py"
         )
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)

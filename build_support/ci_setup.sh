@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # Prepare a clean machine (Debian bookworm, root) for lamina's full test suite:
-# the Debian packages the integration tests use, the virtualenv, a running Docker
-# engine and the example base image. Idempotent: what is already there is kept.
+# the Debian packages the integration tests use, the virtualenv and a running Docker
+# engine. Idempotent: what is already there is kept.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # One apt-get update at most, for everything that is missing.
 build_support/apt_install.sh \
-    ca-certificates python3-venv docker.io mmdebstrap skopeo docker-registry
+    ca-certificates python3-venv docker.io skopeo docker-registry
 build_support/setup_venv.sh
 build_support/start_docker.sh
-.venv/bin/python build_support/make_example_base.py

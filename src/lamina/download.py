@@ -59,7 +59,13 @@ def fetch_one(file: Artifact, store: BlobStore, http: requests.Session) -> Path:
                 for chunk in response.iter_content(_CHUNK):
                     blob.write(chunk)
     except requests.RequestException as err:
-        raise FetchError(f"cannot download {file.filename} from {file.url}: {err}") from err
+        gone = getattr(err.response, "status_code", None) in (404, 410)
+        hint = (
+            "; the server no longer has it: if the lock is old, re-pin it with `lamina generate-lockfiles`"
+            if gone
+            else ""
+        )
+        raise FetchError(f"cannot download {file.filename} from {file.url}: {err}{hint}") from err
     except FetchError as err:
         raise FetchError(
             f"{file.filename} from {file.url} does not match the lock's sha256 {file.sha256} ({err}); "

@@ -52,6 +52,13 @@ def test_base_runs_as_nonroot_with_the_stdlib_and_the_ca_bundle(python_base, loa
     assert probe["uuid"] == "00000000-0000-0000-0000-000000000001" and probe["sqlite"].startswith("3.")
 
 
+def test_the_base_is_a_dependency_of_the_images_on_it(packaged):
+    dependencies = lamina("dependencies", ":".join(WEB), cwd=packaged, cache=packaged / "unused-cache").stdout.split()
+    assert BASE_SPEC in dependencies
+    dependents = lamina("dependents", BASE_SPEC, cwd=packaged, cache=packaged / "unused-cache").stdout.split()
+    assert {":".join(WEB), ":".join(CLI)} <= set(dependents)
+
+
 def test_images_on_it_run_as_nonroot(packaged):
     for target in (WEB, CLI, BASE):
         for architecture in ("amd64", "arm64"):

@@ -37,3 +37,17 @@ def test_unknown_resolve_names_the_known_ones(tmp_path):
     (tmp_path / "pants.toml").write_text('[python.resolves]\nweb = "w.lock"\n')
     with pytest.raises(ConfigError, match="known resolves: web"):
         load_config(tmp_path).lock_path("cli")
+
+
+def test_debian_section(tmp_path):
+    (tmp_path / "pants.toml").write_text(
+        '[debian]\nmirror = "http://127.0.0.1:9/debian"\nkeyring = "keys/archive.pgp"\nverify_signatures = false\n'
+    )
+    config = load_config(tmp_path)
+    assert config.debian_mirror == "http://127.0.0.1:9/debian"
+    assert config.debian_keyring == tmp_path / "keys/archive.pgp"
+    assert config.debian_verify_signatures is False
+    assert config.debian_security_mirror == "https://deb.debian.org/debian-security"
+    (tmp_path / "pants.toml").write_text('[debian]\nmirrors = "x"\n')
+    with pytest.raises(ConfigError, match=r"unknown option 'mirrors' in \[debian\]; did you mean 'mirror'"):
+        load_config(tmp_path)

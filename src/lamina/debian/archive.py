@@ -8,7 +8,6 @@ SHA256 (copied into the lock) vouches for a .deb.
 from __future__ import annotations
 
 import lzma
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,53 +16,15 @@ from typing import TYPE_CHECKING
 from debian import deb822
 
 from lamina.cache import Cache
+from lamina.debian.request import Source
 from lamina.errors import FetchError, SignatureError
 
 if TYPE_CHECKING:
     import requests
 
-SNAPSHOT = "https://snapshot.debian.org/archive"
 _INDEX_FIELDS = [
     "Package", "Version", "Architecture", "Depends", "Pre-Depends", "Provides", "Filename", "Size", "SHA256",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Source:
-    """One ``deb URL SUITE COMPONENTS`` line of a sources.list."""
-
-    url: str
-    suite: str
-    components: tuple[str, ...] = ("main",)
-
-    def __str__(self) -> str:
-        return f"{self.url} {self.suite} {' '.join(self.components)}"
-
-    def to_json(self) -> dict:
-        """The source, for the lock."""
-        return {"url": self.url, "suite": self.suite, "components": list(self.components)}
-
-
-def sources_for(
-    suite: str,
-    *,
-    components: Sequence[str] = ("main",),
-    updates: bool = True,
-    mirror: str,
-    security_mirror: str,
-    snapshot: str | None = None,
-) -> list[Source]:
-    """The sources a Debian install of ``suite`` uses: the suite, and with ``updates`` its
-    ``-updates`` and ``-security`` suites. ``snapshot`` (e.g. ``20241101T000000Z``) reads
-    both archives as they were at that time, from snapshot.debian.org."""
-    if snapshot:
-        mirror, security_mirror = f"{SNAPSHOT}/debian/{snapshot}", f"{SNAPSHOT}/debian-security/{snapshot}"
-    comps = tuple(components)
-    found = [Source(mirror.rstrip("/"), suite, comps)]
-    if updates:
-        found.append(Source(mirror.rstrip("/"), f"{suite}-updates", comps))
-        found.append(Source(security_mirror.rstrip("/"), f"{suite}-security", comps))
-    return found
 
 
 class Keyring:
@@ -149,6 +110,16 @@ def _unverified_hint(source: Source) -> str:
     )
 
 
+def _check_fresh(release: deb822.Release, base: str) -> None:
+    """Refuse a Release file past its ``Valid-Until`` (a mirror frozen in time, as apt refuses)."""
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+
+    valid_until = release.get("Valid-Until")
+    if valid_until and parsedate_to_datetime(valid_until) < datetime.now(timezone.utc):
+        raise SignatureError(f"{base}: its Release file expired on {valid_until}; the mirror is out of date")
+
+
 def fetch_release(source: Source, http: requests.Session, keyring: Keyring, *, verify: bool = True) -> Release:
     """The Release file of ``source``: ``InRelease``, else ``Release`` + ``Release.gpg``."""
     import hashlib
@@ -184,6 +155,7 @@ def fetch_release(source: Source, http: requests.Session, keyring: Keyring, *, v
                     f"{base}/Release.gpg is not a signature by {keyring.name} ({reason}); {_unverified_hint(source)}"
                 ) from None
     release = deb822.Release(content)
+    _check_fresh(release, base)
     if source.suite not in (release.get("Suite"), release.get("Codename")):
         raise SignatureError(
             f"{base} serves the Release file of {release.get('Codename') or release.get('Suite')!r}, not {source.suite!r}: "

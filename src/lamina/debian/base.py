@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from lamina.cache import Cache, action_key
 from lamina.debian.lock import LockedDeb
 from lamina.debian.rootfs import CA_BUNDLE, NONROOT_HOME, NONROOT_UID, synthesized
-from lamina.debian.unpack import UnpackedDeb, unpack
 from lamina.download import fetch_all
-from lamina.errors import FetchError
 from lamina.oci import Image
 from lamina.oci.mutate import append_layer
 from lamina.tar.entries import DIRECTORY, TarEntry
 from lamina.tar.writer import LayerBlob, write_layer
+
+if TYPE_CHECKING:
+    from lamina.debian.unpack import UnpackedDeb
 
 LAYER_FORMAT = 1
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -50,6 +52,8 @@ def merged_entries(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
 
 
 def _layers(debs: Sequence[LockedDeb], cache: Cache, http, max_workers: int) -> list[LayerBlob]:
+    from lamina.debian.unpack import unpack  # python-debian is needed only on a cache miss
+
     paths = fetch_all(debs, cache.blobs, max_workers=max_workers, http=http)
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, 4))) as pool:
         unpacked = list(pool.map(lambda deb: unpack(paths[deb.sha256], deb.name), debs))
@@ -69,10 +73,7 @@ def base_image(
     if hit is not None and all(cache.blobs.has(layer["digest"]) for layer in hit["layers"]):
         blobs = [LayerBlob(**layer) for layer in hit["layers"]]
     else:
-        try:
-            blobs = _layers(debs, cache, http, max_workers)
-        except FetchError as err:
-            raise FetchError(f"{err}\n(if the mirror dropped an old version, regenerate the lock)") from None
+        blobs = _layers(debs, cache, http, max_workers)
         cache.actions.put(key, {"layers": [blob.to_json() for blob in blobs]})
     oci_arch, variant = PLATFORMS.get(architecture, (architecture, None))
     config: dict = {

@@ -17,13 +17,8 @@ from debian.deb822 import PkgRelation
 from debian.debian_support import Version
 
 from lamina.debian.archive import Candidate
+from lamina.debian.request import DEFAULT_EXCLUDE
 from lamina.errors import ResolveError
-
-# Needed only to install, configure or manage packages; a distroless image runs none of that.
-DEFAULT_EXCLUDE = (
-    "adduser", "awk", "cdebconf", "debconf", "debconf-2.0", "debianutils", "dpkg", "init-system-helpers", "install-info",
-    "lsb-base", "passwd", "sysvinit-utils", "ucf", "usr-is-merged", "usrmerge",
-)  # fmt: skip
 
 _OPS = {
     "<<": lambda a, b: a < b,

@@ -6,9 +6,12 @@ writes it)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from lamina.debian.unpack import UnpackedDeb
 from lamina.tar.entries import DIRECTORY, FILE, TarEntry
+
+if TYPE_CHECKING:
+    from lamina.debian.unpack import UnpackedDeb
 
 NONROOT_UID = 65532
 NONROOT_HOME = "/home/nonroot"

@@ -8,7 +8,7 @@ import argparse
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lamina.backends.debian.rules import generate_lock
+from lamina.backends.debian.lockgen import generate_lock
 from lamina.errors import AddressError, ConfigError
 from lamina.python.lockgen import generate_lockfile
 

@@ -1,18 +1,15 @@
-"""How a ``debian_base`` is locked (``generate-lockfiles``) and built (``package``, or as
-an image's base)."""
+"""How a ``debian_base`` is built (``package``, or as an image's base) from its lock, and
+what its lock must have been made for."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.debian.target_types import DEBIAN_BASE
-from lamina.debian.archive import Keyring, fetch_release, packages, sources_for
 from lamina.debian.base import base_image
-from lamina.debian.lock import DebianLock, LockedDeb, read_lock
-from lamina.debian.resolve import DEFAULT_EXCLUDE, Resolver
-from lamina.download import session
+from lamina.debian.lock import DebianLock, read_lock
+from lamina.debian.request import DEFAULT_EXCLUDE, sources_for
 from lamina.errors import ResolveError
 from lamina.graph.target import Target
 from lamina.oci import Image
@@ -36,7 +33,8 @@ def regenerate_command(target: Target) -> str:
     return f"lamina generate-lockfiles --resolve={target.address}"
 
 
-def _sources(target: Target, project):
+def target_sources(target: Target, project):
+    """The archives the target reads."""
     config = project.config
     return sources_for(
         _get(target, "suite"),
@@ -52,33 +50,11 @@ def lock_request(target: Target, project) -> dict:
     """What the target asks for; a lock made for another request is stale."""
     return {
         "suite": _get(target, "suite"),
-        "sources": [source.to_json() for source in _sources(target, project)],
+        "sources": [source.to_json() for source in target_sources(target, project)],
         "packages": sorted(_get(target, "packages")),
         "exclude": sorted(set(DEFAULT_EXCLUDE) | set(_get(target, "exclude"))),
         "architectures": list(_get(target, "architectures")),
     }
-
-
-def generate_lock(target: Target, project, *, verify: bool = True) -> tuple[Path, DebianLock]:
-    """Resolve the target's packages against its verified sources and write its lock."""
-    request = lock_request(target, project)
-    sources = _sources(target, project)
-    http = session(project.config.max_workers)
-    keyring = Keyring(project.config.debian_keyring)
-    releases = [fetch_release(source, http, keyring, verify=verify) for source in sources]
-    where = f"{target.address} (at {target.build_file}:{target.line}): "
-
-    def resolve(architecture: str) -> tuple[LockedDeb, ...]:
-        candidates = [c for release in releases for c in packages(release, architecture, http, project.cache)]
-        resolved = Resolver(candidates, exclude=request["exclude"]).resolve(request["packages"], where=where)
-        return tuple(LockedDeb(c.name, c.version, c.architecture, c.url, c.size, c.sha256) for c in resolved)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        pinned = dict(zip(request["architectures"], pool.map(resolve, request["architectures"])))
-    lock = DebianLock(request, pinned)
-    path = lock_path(target, project)
-    lock.write(path)
-    return path, lock
 
 
 def _current_lock(target: Target, project) -> DebianLock:

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Make the example base image: Debian bookworm with CPython 3.11, as a docker-archive.
+"""Make a Debian bookworm base with CPython 3.11 with mmdebstrap, as a docker-archive.
 
-No container registry is reachable from these machines, so the base that the example
-monorepo builds on (``examples/BUILD``) is made locally from Debian packages with
-mmdebstrap and wrapped as a one-layer docker-archive tarball, the format ``docker load``
-reads and lamina's ``docker-archive:`` base reference accepts.
+The benchmark's Dockerfile routes need a base that can run pip (no registry is
+reachable from these machines, so none can be pulled); lamina's route builds on the
+same base so that the routes differ only in how the app is built. The examples
+themselves build on a ``debian_base`` and need none of this.
 
 Idempotent: an existing archive is kept unless ``--force`` is given. Concurrent runs
 (e.g. two pytest workers) serialize on a lock file, and the archive is written to a
@@ -33,10 +33,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = REPO_ROOT / "examples" / ".lamina" / "base" / "bookworm-python3.11.tar"
+DEFAULT_OUTPUT = REPO_ROOT / ".bench" / "bookworm-python3.11.tar"
 SUITE = "bookworm"
 PACKAGES = ("python3.11-minimal", "libpython3.11-stdlib", "ca-certificates")
-REPO_TAG = "lamina-examples/base:bookworm-python3.11"
+REPO_TAG = "lamina-bench/base:bookworm-python3.11"
 # The bookworm release day; override with $SOURCE_DATE_EPOCH.
 DEFAULT_SOURCE_DATE_EPOCH = 1686355200
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -81,7 +81,7 @@ def make_base_archive(output: Path, packages: tuple[str, ...] = PACKAGES, hooks:
 def _bootstrap(rootfs: Path, epoch: int, packages: tuple[str, ...], hooks: tuple[str, ...]) -> list[str]:
     """Run mmdebstrap into the tarball ``rootfs``; return the command (for the history)."""
     if os.geteuid() != 0:
-        sys.exit("make_example_base.py: mmdebstrap --mode=root needs root; rerun as root")
+        sys.exit("mmdebstrap_base.py: mmdebstrap --mode=root needs root; rerun as root")
     if shutil.which("mmdebstrap") is None:
         subprocess.run([str(REPO_ROOT / "build_support" / "apt_install.sh"), "mmdebstrap"], check=True)
     command = [
@@ -95,7 +95,7 @@ def _bootstrap(rootfs: Path, epoch: int, packages: tuple[str, ...], hooks: tuple
         SUITE,
     ]
     environment = {**os.environ, "SOURCE_DATE_EPOCH": str(epoch)}
-    print(f"make_example_base.py: {' '.join(command)} (~30 s)", file=sys.stderr)
+    print(f"mmdebstrap_base.py: {' '.join(command)} (~30 s)", file=sys.stderr)
     subprocess.run([*command, str(rootfs)], check=True, env=environment, stdin=subprocess.DEVNULL)
     return command
 
@@ -108,7 +108,7 @@ def _oci_architecture() -> str:
     try:
         return OCI_ARCHITECTURES[debian]
     except KeyError:
-        sys.exit(f"make_example_base.py: unsupported Debian architecture {debian!r}")
+        sys.exit(f"mmdebstrap_base.py: unsupported Debian architecture {debian!r}")
 
 
 def _config(architecture: str, epoch: int, command: list[str], diff_id: str) -> dict[str, object]:
