@@ -21,8 +21,8 @@ DEFAULT_ROOT_PATTERNS = (
 )  # fmt: skip
 _OWNED = {
     "source": {"root_patterns", "marker_filenames"},
-    "lamina": {"cache_dir", "dist_dir", "index_urls", "max_workers"},
-    "oci": {"default_base", "venv_dir", "app_dir", "default_repository"},
+    "lamina": {"cache_dir", "dist_dir", "index_urls", "max_workers", "remote_cache"},
+    "oci": {"default_base", "venv_dir", "app_dir", "default_repository", "registries", "bases_lockfile"},
     "debian": {"mirror", "security_mirror", "keyring", "verify_signatures"},
 }
 # [python] is shared with Pants: these keys are lamina's, others are Pants' and ignored.
@@ -53,6 +53,9 @@ class Config:
     debian_security_mirror: str = "https://deb.debian.org/debian-security"
     debian_keyring: Path | None = None  # None: lamina's copy of the Debian archive keyring
     debian_verify_signatures: bool = True
+    registries: dict[str, dict] = field(default_factory=dict)  # host -> {"ca_bundle": Path, "plain_http": bool}
+    remote_cache: str | None = None  # REGISTRY/REPO where cacheable layers are shared
+    bases_lockfile: str = "3rdparty/oci/bases.lock.json"  # registry bases' tags pinned to digests
 
     def lock_path(self, resolve: str) -> Path:
         """The lock file of ``resolve`` (absolute)."""
@@ -88,6 +91,18 @@ def _list_option(values: dict, key: str) -> tuple[str, ...]:
     if isinstance(value, dict):
         return tuple(v for v in value.get("add", []) if v not in value.get("remove", []))
     return tuple(value)
+
+
+def _registries(table: dict, build_root: Path) -> dict[str, dict]:
+    """``[oci.registries."host:port"]`` tables: a CA bundle (path) and plain HTTP per registry."""
+    found = {}
+    for host, options in table.items():
+        _check_keys(f'oci.registries."{host}"', options, {"ca_bundle", "plain_http"})
+        found[host] = {
+            "ca_bundle": build_root / options["ca_bundle"] if "ca_bundle" in options else None,
+            "plain_http": options.get("plain_http"),
+        }
+    return found
 
 
 def load_config(build_root: Path) -> Config:
@@ -126,7 +141,10 @@ def load_config(build_root: Path) -> Config:
             kwargs[key] = lamina[key]
     if "index_urls" in lamina:
         kwargs["index_urls"] = tuple(lamina["index_urls"])
-    kwargs.update({key: oci[key] for key in _OWNED["oci"] if key in oci})
+    kwargs.update({key: oci[key] for key in _OWNED["oci"] - {"registries"} if key in oci})
+    kwargs["registries"] = _registries(oci.get("registries", {}), build_root)
+    if "remote_cache" in lamina:
+        kwargs["remote_cache"] = lamina["remote_cache"]
     debian = data.get("debian", {})
     kwargs.update(
         {f"debian_{key}": debian[key] for key in ("mirror", "security_mirror", "verify_signatures") if key in debian}

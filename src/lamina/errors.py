@@ -57,5 +57,9 @@ class ImageError(LaminaError):
     """A base image cannot be read, or an image cannot be assembled or written."""
 
 
+class RegistryError(LaminaError):
+    """A registry refused, failed or could not be reached; or a reference is malformed."""
+
+
 class EngineError(LaminaError):
     """The container engine did not answer or refused an image."""

@@ -13,6 +13,10 @@ from lamina.config import Config, find_build_root, load_config
 from lamina.graph.graph import BuildGraph
 from lamina.graph.target import Registry
 from lamina.python.index import PackageIndex
+from lamina.registry.auth import docker_credentials
+from lamina.registry.client import RegistryClient
+from lamina.registry.reference import parse_reference
+from lamina.registry.remote_cache import RegistryCache
 
 
 @dataclass
@@ -31,6 +35,19 @@ class Project:
         """The package index locked artifacts are fetched from."""
         return PackageIndex(self.config.index_urls)
 
+    def registry_client(self, host: str) -> RegistryClient:
+        """The client of registry ``host`` (one per run), with its credentials and TLS options."""
+        key = ("registry", host)
+        if key not in self.memo:
+            options = self.config.registries.get(host, {})
+            self.memo[key] = RegistryClient(
+                host,
+                credentials=lambda: docker_credentials(host),
+                ca_bundle=options.get("ca_bundle"),
+                plain_http=options.get("plain_http"),
+            )
+        return self.memo[key]
+
     @property
     def dist_dir(self) -> Path:
         """Where ``package`` writes outputs."""
@@ -45,4 +62,8 @@ def load_project(build_root: Path | None = None, cache_dir: Path | None = None) 
     cache = Cache(cache_dir or (root / config.cache_dir if config.cache_dir else default_cache_dir()))
     module_names = WheelModuleNames(config, cache, lambda: project.index)
     project = Project(root, config, registry, cache, BuildGraph(config, registry, module_names=module_names))
+    if config.remote_cache:
+        reference = parse_reference(config.remote_cache)
+        client = project.registry_client(reference.registry)
+        cache.actions.remote = RegistryCache(client, reference.repository, cache.blobs)
     return project

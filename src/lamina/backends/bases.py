@@ -6,6 +6,7 @@ from __future__ import annotations
 from lamina.errors import ImageError
 from lamina.graph.target import Target
 from lamina.oci import Image
+from lamina.registry.pins import read_pins
 from lamina.sources import load_base
 
 
@@ -18,7 +19,9 @@ def base_images(target: Target, project) -> tuple[Image, ...]:
         )
     base_target = project.graph.base_target(target)
     if base_target is None:
-        return (load_base(spec, project.build_root, project.cache),)
+        pins = read_pins(project.build_root / project.config.bases_lockfile)
+        base = load_base(spec, project.build_root, project.cache, registry_client=project.registry_client, pins=pins)
+        return (base,)
     builder = project.registry.base_builders.get(base_target.alias)
     if builder is None:
         raise ImageError(

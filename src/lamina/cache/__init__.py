@@ -15,10 +15,10 @@ from pathlib import Path
 
 import platformdirs
 
-from lamina.cache.actions import ActionCache, action_key
+from lamina.cache.actions import ActionCache, RemoteActions, action_key
 from lamina.cache.store import BlobStore, BlobWriter
 
-__all__ = ["ActionCache", "BlobStore", "BlobWriter", "Cache", "action_key", "default_cache_dir"]
+__all__ = ["ActionCache", "BlobStore", "BlobWriter", "Cache", "RemoteActions", "action_key", "default_cache_dir"]
 
 
 def default_cache_dir() -> Path:
@@ -34,6 +34,16 @@ class Cache:
         self.root = Path(root).absolute()
         self.blobs = BlobStore(self.root / "blobs")
         self.actions = ActionCache(self.root / "actions")
+
+    def layer(self, blob: dict):
+        """The layer for a cached blob (``{"digest", "diff_id", "size"}``): the local file,
+        else the remote tier's lazily fetched copy; None when neither has it."""
+        from lamina.oci import OCI_LAYER_GZIP, FileLayer
+
+        if self.blobs.has(blob["digest"]):
+            path = self.blobs.path(blob["digest"])
+            return FileLayer(path, OCI_LAYER_GZIP, blob["digest"], blob["diff_id"], blob["size"])
+        return self.actions.remote.layer(blob) if self.actions.remote is not None else None
 
     @contextmanager
     def tempdir(self) -> Iterator[Path]:

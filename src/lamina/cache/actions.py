@@ -11,7 +11,9 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 
 def action_key(kind: str, version: int, inputs: object) -> str:
@@ -20,11 +22,29 @@ def action_key(kind: str, version: int, inputs: object) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-class ActionCache:
-    """JSON entries under ``root/<key[:2]>/<key>.json``, written atomically."""
+class RemoteActions(Protocol):
+    """A shared tier behind the local action cache (e.g. a registry repository)."""
 
-    def __init__(self, root: Path) -> None:
+    def get(self, key: str) -> dict | None:
+        """The result stored under ``key``, or None."""
+        ...
+
+    def put(self, key: str, value: dict, layers: Sequence[dict]) -> None:
+        """Store ``value`` and the layer blobs it names (``{"digest", "diff_id", "size"}``)."""
+        ...
+
+    def layer(self, blob: dict):
+        """A lazily fetched layer for a blob the remote holds, or None."""
+        ...
+
+
+class ActionCache:
+    """JSON entries under ``root/<key[:2]>/<key>.json``, written atomically; with a
+    ``remote``, a local miss asks it, and shared results are also stored there."""
+
+    def __init__(self, root: Path, remote: RemoteActions | None = None) -> None:
         self.root = Path(root)
+        self.remote = remote
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -34,10 +54,16 @@ class ActionCache:
         try:
             return json.loads(self._path(key).read_text())
         except (FileNotFoundError, ValueError):
-            return None
+            return self.remote.get(key) if self.remote is not None else None
 
-    def put(self, key: str, value: dict) -> None:
-        """Store ``value`` under ``key``, replacing any earlier entry atomically."""
+    def put(self, key: str, value: dict, *, layers: Sequence[dict] = (), share: bool = True) -> None:
+        """Store ``value`` under ``key``, replacing any earlier entry atomically; with
+        ``share``, also in the remote tier, with the layer blobs it names."""
+        self._put_local(key, value)
+        if share and self.remote is not None:
+            self.remote.put(key, value, layers)
+
+    def _put_local(self, key: str, value: dict) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")

@@ -70,11 +70,11 @@ def base_image(
     debs = sorted(debs, key=lambda d: d.name)
     key = action_key("debian-base-layers", LAYER_FORMAT, {"debs": [[d.name, d.sha256] for d in debs]})
     hit = cache.actions.get(key)
-    if hit is not None and all(cache.blobs.has(layer["digest"]) for layer in hit["layers"]):
-        blobs = [LayerBlob(**layer) for layer in hit["layers"]]
-    else:
-        blobs = _layers(debs, cache, http, max_workers)
-        cache.actions.put(key, {"layers": [blob.to_json() for blob in blobs]})
+    layers = [cache.layer(blob) for blob in hit["layers"]] if hit is not None else [None]
+    if None in layers:
+        blobs = [blob.to_json() for blob in _layers(debs, cache, http, max_workers)]
+        cache.actions.put(key, {"layers": blobs}, layers=blobs)
+        layers = [cache.layer(blob) for blob in blobs]
     oci_arch, variant = PLATFORMS.get(architecture, (architecture, None))
     config: dict = {
         "architecture": oci_arch,
@@ -92,5 +92,5 @@ def base_image(
         config["variant"] = variant
     image = Image(config)
     names = ", ".join(d.name for d in debs)
-    image = append_layer(image, blobs[0].layer(cache.blobs), created_by=f"lamina: Debian packages {names}")
-    return append_layer(image, blobs[1].layer(cache.blobs), created_by="lamina: users, CA bundle, package database")
+    image = append_layer(image, layers[0], created_by=f"lamina: Debian packages {names}")
+    return append_layer(image, layers[1], created_by="lamina: users, CA bundle, package database")

@@ -9,8 +9,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from lamina.backends.debian.lockgen import generate_lock
-from lamina.errors import AddressError, ConfigError
+from lamina.errors import AddressError, ConfigError, RegistryError
 from lamina.python.lockgen import generate_lockfile
+from lamina.registry.pins import write_pins
+from lamina.registry.reference import parse_reference
+from lamina.sources import SCHEMES as BASE_SCHEMES
 
 NAME = "generate-lockfiles"
 HELP = "Lock every Python resolve (pip-compile --generate-hashes) and debian_base, or only --resolve=NAME."
@@ -49,6 +52,35 @@ def _debian_targets(project, wanted: list[str] | None) -> list:
     return found
 
 
+def _pin_registry_bases(project) -> None:
+    """Pin every tagged registry base that an image names to the digest its tag has now."""
+    graph, config = project.graph, project.config
+    references = {}
+    for target in graph.targets.values():
+        spec = target.get("base") or config.default_base if target.alias == "python_image" else None
+        if not spec or spec == "scratch" or spec.split(":", 1)[0] in BASE_SCHEMES or graph.base_target(target):
+            continue
+        try:
+            reference = parse_reference(spec)
+        except RegistryError as err:
+            raise ConfigError(
+                f"{target.address} (at {target.build_file}:{target.line}): base={spec!r}: {err}"
+            ) from None
+        if reference.digest is None:
+            references[str(reference)] = reference
+    if not references:
+        return
+    pins = {}
+    for text, reference in sorted(references.items()):
+        digest = project.registry_client(reference.registry).manifest_digest(reference.repository, reference.identifier)
+        if digest is None:
+            raise ConfigError(f"base {text}: the registry has no such tag")
+        pins[text] = digest
+    path = config.build_root / config.bases_lockfile
+    write_pins(path, pins)
+    print(f"wrote {path.relative_to(config.build_root)} ({len(pins)} bases)")
+
+
 def run(args: argparse.Namespace, project) -> int:
     """Write each lock file from what its targets declare."""
     config, graph = project.config, project.graph
@@ -71,6 +103,8 @@ def run(args: argparse.Namespace, project) -> int:
         output = config.lock_path(resolve)
         generate_lockfile(requirements, output, resolve_name=resolve, python_version=None, index_urls=config.index_urls)
         print(f"wrote {output.relative_to(config.build_root)} ({len(requirements)} requirements)")
+    if not args.resolve:
+        _pin_registry_bases(project)
     verify = config.debian_verify_signatures and not args.debian_insecure_skip_verify
     for target in debian:
         path, lock = generate_lock(target, project, verify=verify)

@@ -82,5 +82,5 @@ def build_wheel(
                 "pin a version that publishes a wheel for the target platform"
             )
         digest = cache.blobs.put_file(wheel)
-    cache.actions.put(key, {"filename": wheel.name, "digest": digest})
+    cache.actions.put(key, {"filename": wheel.name, "digest": digest}, share=False)  # the wheel stays local
     return Wheel(wheel.name, cache.blobs.path(digest))

@@ -5,15 +5,21 @@ Base layers are kept byte-for-byte: an uncompressed layer stays an uncompressed 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from lamina.cache import Cache
-from lamina.errors import ImageError
+from lamina.errors import ImageError, RegistryError
 from lamina.oci import Image
-from lamina.sources import daemon, docker_archive, oci_layout
+from lamina.registry.client import RegistryClient
+from lamina.registry.reference import parse_reference
+from lamina.sources import daemon, docker_archive, oci_layout, registry
 
 SCHEMES = ("docker-archive", "oci-layout", "docker-daemon")
-FORMS = "an address of a base target (':name'), docker-archive:PATH, oci-layout:PATH[:TAG], docker-daemon:NAME:TAG or scratch"
+FORMS = (
+    "an address of a base target (':name'), REGISTRY/REPO[:TAG][@sha256:DIGEST], docker-archive:PATH, "
+    "oci-layout:PATH[:TAG], docker-daemon:NAME:TAG or scratch"
+)
 
 
 def scratch() -> Image:
@@ -21,8 +27,16 @@ def scratch() -> Image:
     return Image({"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers", "diff_ids": []}})
 
 
-def load_base(spec: str, build_root: Path, cache: Cache) -> Image:
-    """The image a ``base=`` value names (paths relative to the build root)."""
+def load_base(
+    spec: str,
+    build_root: Path,
+    cache: Cache,
+    *,
+    registry_client: Callable[[str], RegistryClient] | None = None,
+    pins: Mapping[str, str] | None = None,
+) -> Image:
+    """The image a ``base=`` value names (paths relative to the build root); anything else
+    is a registry reference, pinned by its digest or by ``pins`` (reference -> digest)."""
     kind, _, rest = spec.partition(":")
     if spec == "scratch":
         return scratch()
@@ -33,4 +47,12 @@ def load_base(spec: str, build_root: Path, cache: Cache) -> Image:
         return oci_layout.read(build_root / path, tag or None)
     if kind == "docker-daemon" and rest:
         return daemon.read(rest, cache)
-    raise ImageError(f"cannot use {spec!r} as a base image: expected {FORMS}")
+    try:
+        reference = parse_reference(spec)
+    except RegistryError:
+        raise ImageError(f"cannot use {spec!r} as a base image: expected {FORMS}") from None
+    if registry_client is None:
+        raise ImageError(f"base {spec!r} is in a registry, which this command does not read")
+    client = registry_client(reference.registry)
+    pinned = registry.pin(reference, client, (pins or {}).get(str(reference)))
+    return registry.read(pinned, client, cache.blobs)

@@ -54,5 +54,5 @@ def app_layer(files: Sequence[AppFile], *, app_dir: str, entry_point: str, cache
         entries = [TarEntry.file(path, data) for path, data in contents.items()]
         entries.append(TarEntry.file(f"{app_dir}/{LAUNCHER_NAME}", launcher_bytes))
         hit = write_layer(entries, cache.blobs).to_json()
-        cache.actions.put(key, hit)
+        cache.actions.put(key, hit, share=False)  # first-party: cheap to remake, not shared
     return LayerBlob(**hit).layer(cache.blobs)

@@ -19,7 +19,7 @@ from packaging.requirements import Requirement
 
 from lamina.cache import Cache, action_key
 from lamina.download import fetch_all
-from lamina.oci import FileLayer, sha256_digest
+from lamina.oci import FileLayer, Layer, sha256_digest
 from lamina.python.index import IndexFile, PackageIndex
 from lamina.python.install import VenvLayout, Wheel, install_wheels, venv_skeleton
 from lamina.python.lockfile import LockedDist, Lockfile
@@ -27,7 +27,7 @@ from lamina.python.platform import TargetPlatform
 from lamina.python.sdist import build_wheel
 from lamina.python.select import select_artifact
 from lamina.python.subset import subset_lock
-from lamina.tar import LayerBlob, write_layer
+from lamina.tar import write_layer
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class ThirdParty:
         """The venv with no distributions: an image whose code needs no third-party requirement."""
         return write_layer(venv_skeleton(layout, platform), self.cache.blobs).layer(self.cache.blobs)
 
-    def layer(self, request: ThirdPartyRequest) -> tuple[FileLayer, list[LockedDist]]:
+    def layer(self, request: ThirdPartyRequest) -> tuple[Layer, list[LockedDist]]:
         """The installed closure as one cached layer, and the distributions in it."""
         dists = self.closure(request)
         key = action_key(
@@ -137,12 +137,14 @@ class ThirdParty:
             },
         )
         hit = self.cache.actions.get(key)
-        if hit is None or not self.cache.blobs.has(hit["digest"]):
+        layer = self.cache.layer(hit) if hit is not None else None
+        if layer is None:
             wheels = self.wheels(dists, request.platform)
             entries = install_wheels(wheels, request.layout, request.platform)
             hit = write_layer(entries, self.cache.blobs).to_json()
-            self.cache.actions.put(key, hit)
-        return LayerBlob(**hit).layer(self.cache.blobs), dists
+            self.cache.actions.put(key, hit, layers=[hit])
+            layer = self.cache.layer(hit)
+        return layer, dists
 
 
 def _hashes(dist: LockedDist) -> list[str]:

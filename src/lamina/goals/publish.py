@@ -1,0 +1,78 @@
+"""``lamina publish``: build image targets and push each to its repository with every tag.
+
+A ``repository`` that names no registry is put under ``[oci] default_repository``.
+Only blobs the registry lacks are uploaded; a rerun uploads nothing and moves no tag.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lamina.backends.built import BuiltImage
+from lamina.errors import ConfigError
+from lamina.oci.index import images_of
+from lamina.oci.validate import validate
+from lamina.registry.reference import Reference, parse_reference
+from lamina.registry.remote_cache import RegistryCache
+from lamina.sinks import registry
+
+NAME = "publish"
+HELP = "Build images and push them to their registries (only missing blobs are uploaded)."
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``publish`` sub-command."""
+    parser = subparsers.add_parser(NAME, help=HELP, description=HELP)
+    parser.add_argument("specs", nargs="*", help="target specs, e.g. :: or src/python/app:img")
+    parser.add_argument("--dry-run", action="store_true", help="build and say where images would go; push nothing")
+    return parser
+
+
+def destination(built: BuiltImage, default_repository: str | None) -> tuple[Reference, list[str]]:
+    """Where ``built`` goes: its repository (under the default prefix when it names no
+    registry) and its tags."""
+    repository = built.repo_tags[0].rsplit(":", 1)[0]
+    tags = [tag.rsplit(":", 1)[1] for tag in built.repo_tags]
+    first, _, rest = repository.partition("/")
+    if not (rest and ("." in first or ":" in first or first == "localhost")):
+        if not default_repository:
+            raise ConfigError(
+                f"{built.address}: repository {repository!r} names no registry; give it one "
+                "(repository='registry.example.com/team/app') or set [oci] default_repository in pants.toml"
+            )
+        repository = f"{default_repository.rstrip('/')}/{repository}"
+    return parse_reference(repository), tags
+
+
+def run(args: argparse.Namespace, project) -> int:
+    """Build every image target in the specs, then push each."""
+    targets = [t for t in project.graph.resolve_specs(args.specs or ["::"]) if project.registry.packager(t) is not None]
+    built = []
+    for target in targets:
+        result = project.registry.packager(target)(target, project)
+        if isinstance(result, BuiltImage):
+            for image in images_of(result.image):
+                validate(image)
+            built.append((result, *destination(result, project.config.default_repository)))
+    if not built:
+        print("nothing to publish in " + " ".join(args.specs or ["::"]), file=sys.stderr)
+        return 0
+    holders: dict[str, dict[str, str]] = {}  # registry -> {digest: repository}: blobs to mount, not upload
+    for result, reference, tags in built:
+        if args.dry_run:
+            print(f"{reference.name}@{result.image.digest}  (dry run: tags {', '.join(tags)} not pushed)")
+            continue
+        client = project.registry_client(reference.registry)
+        remote = project.cache.actions.remote
+        if isinstance(remote, RegistryCache) and remote.client.registry == reference.registry:
+            holders.setdefault(reference.registry, {}).update(remote.held())  # mount, don't re-upload
+        report = registry.push(
+            result.image, reference, tags, client,
+            holders=holders.setdefault(reference.registry, {}), max_workers=project.config.max_workers,
+        )  # fmt: skip
+        print(
+            f"{reference.name}@{report.digest}  ({len(report.uploaded)} blobs uploaded, "
+            f"{report.uploaded_bytes:,} bytes; {len(report.mounted)} mounted; {len(report.present)} already there)"
+        )
+    return 0

@@ -1,0 +1,100 @@
+"""Push an image or an index to a registry, uploading only the blobs it does not have.
+
+Each blob is checked with HEAD first; a blob that another repository of the same
+registry holds (a registry base, the remote cache) is mounted instead of uploaded.
+Manifests go up by digest, the index after its images, the tags last: a reader never
+sees a tag that names something incomplete, and a rerun is a no-op.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from lamina.oci import OCI_INDEX, OCI_MANIFEST, Image
+from lamina.oci.index import ImageIndex, images_of
+from lamina.registry.client import RegistryClient
+from lamina.registry.reference import Reference
+
+
+@dataclass
+class PushReport:
+    """What a push did: the digest pushed, and the blobs uploaded, mounted or already there."""
+
+    digest: str = ""
+    uploaded: dict[str, int] = field(default_factory=dict)  # digest -> bytes
+    mounted: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+
+    @property
+    def uploaded_bytes(self) -> int:
+        """Bytes of blobs uploaded (manifests not counted)."""
+        return sum(self.uploaded.values())
+
+
+def _blobs(artifact: Image | ImageIndex) -> dict[str, object]:
+    """digest -> layer, or config bytes, of every blob the artifact's images need."""
+    found: dict[str, object] = {}
+    for image in images_of(artifact):
+        for layer in image.layers:
+            found.setdefault(layer.digest, layer)
+        found.setdefault(image.config_descriptor.digest, image.config_bytes)
+    return found
+
+
+def _push_blob(
+    client: RegistryClient, repository: str, digest: str, item, report: PushReport, holders: dict[str, str]
+) -> None:
+    if client.has_blob(repository, digest):
+        report.present.append(digest)
+        return
+    source = holders.get(digest)  # another repository of this registry that has it
+    if source is None and getattr(item, "registry", None) == client.registry:
+        source = getattr(item, "repository", None)  # a layer that lives in this registry
+    if source and source != repository and client.mount_blob(repository, digest, source):
+        report.mounted.append(digest)
+        return
+    if isinstance(item, bytes):
+        import io
+
+        client.upload_blob(repository, digest, len(item), lambda: io.BytesIO(item))
+        size = len(item)
+    else:
+        client.upload_blob(repository, digest, item.size, item.open)
+        size = item.size
+    report.uploaded[digest] = size
+
+
+def push(
+    artifact: Image | ImageIndex,
+    reference: Reference,
+    tags: list[str],
+    client: RegistryClient,
+    *,
+    holders: dict[str, str] | None = None,
+    max_workers: int = 4,
+) -> PushReport:
+    """Push ``artifact`` to ``reference``'s repository under every tag; return what was done.
+
+    ``holders`` (digest -> repository of the same registry) names blobs to mount rather
+    than upload; it is updated with what this push put in place.
+    """
+    holders = {} if holders is None else holders
+    report = PushReport()
+    repository = reference.repository
+    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
+        for future in [
+            pool.submit(_push_blob, client, repository, d, item, report, holders)
+            for d, item in _blobs(artifact).items()
+        ]:
+            future.result()
+    for image in images_of(artifact):
+        client.put_manifest(repository, image.digest, image.manifest_bytes, OCI_MANIFEST)
+    media_type = OCI_INDEX if isinstance(artifact, ImageIndex) else OCI_MANIFEST
+    if isinstance(artifact, ImageIndex):
+        client.put_manifest(repository, artifact.digest, artifact.manifest_bytes, OCI_INDEX)
+    for tag in tags:
+        client.put_manifest(repository, tag, artifact.manifest_bytes, media_type)
+    holders.update(dict.fromkeys(_blobs(artifact), repository))
+    report.digest = artifact.digest
+    return report
