@@ -25,6 +25,7 @@ import pytest
 import requests
 from docker.models.containers import Container
 from oci_reading import BASE, copy_examples, image_outputs, lamina
+from registry_server import RegistryServer
 
 
 @dataclass(frozen=True)
@@ -219,3 +220,21 @@ def _free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def registry(tmp_path) -> Iterator[RegistryServer]:
+    """A plain-HTTP registry on a loopback port, stopped (by pid) at the end of the test."""
+    server = RegistryServer(tmp_path / "registry")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def secure_registry(tmp_path) -> Iterator[RegistryServer]:
+    """A registry behind TLS (a self-signed certificate) with one htpasswd user, ``ci``."""
+    server = RegistryServer(tmp_path / "secure-registry", users={"ci": "s3cret-pass-9f2"})
+    server.start()
+    yield server
+    server.stop()

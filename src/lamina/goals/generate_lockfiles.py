@@ -16,6 +16,7 @@ from lamina.registry.reference import parse_reference
 from lamina.sources import SCHEMES as BASE_SCHEMES
 
 NAME = "generate-lockfiles"
+REGISTRY_BASES = "registry-bases"  # the --resolve name of the registry bases' pins
 HELP = "Lock every Python resolve (pip-compile --generate-hashes) and debian_base, or only --resolve=NAME."
 
 
@@ -23,7 +24,9 @@ def register(subparsers) -> None:
     """Add the ``generate-lockfiles`` sub-command."""
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP)
     parser.add_argument(
-        "--resolve", action="append", help="only this Python resolve or debian_base address (repeatable)"
+        "--resolve",
+        action="append",
+        help=f"only this Python resolve, debian_base address, or {REGISTRY_BASES} (repeatable)",
     )
     parser.add_argument(
         "--debian-insecure-skip-verify",
@@ -90,7 +93,7 @@ def run(args: argparse.Namespace, project) -> int:
             by_resolve.setdefault(graph.resolve_of(target), []).extend(target.get("requirements", ()))
     python_resolves = sorted(set(config.resolves) | set(by_resolve))
     if args.resolve:
-        debian = _debian_targets(project, [r for r in args.resolve if r not in config.resolves])
+        debian = _debian_targets(project, [r for r in args.resolve if r not in config.resolves and r != REGISTRY_BASES])
         python_resolves = [r for r in args.resolve if r in config.resolves]
     else:
         debian = _debian_targets(project, None)
@@ -103,7 +106,7 @@ def run(args: argparse.Namespace, project) -> int:
         output = config.lock_path(resolve)
         generate_lockfile(requirements, output, resolve_name=resolve, python_version=None, index_urls=config.index_urls)
         print(f"wrote {output.relative_to(config.build_root)} ({len(requirements)} requirements)")
-    if not args.resolve:
+    if not args.resolve or REGISTRY_BASES in args.resolve:
         _pin_registry_bases(project)
     verify = config.debian_verify_signatures and not args.debian_insecure_skip_verify
     for target in debian:

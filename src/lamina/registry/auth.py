@@ -83,7 +83,9 @@ class Authenticator:
         """The Authorization header already earned for ``scope``."""
         return self.headers.get(scope) or self.headers.get("*")
 
-    def answer(self, response: requests.Response, scope: str, http: requests.Session) -> str:
+    def answer(
+        self, response: requests.Response, scope: str, http: requests.Session, *, verify: str | bool = True
+    ) -> str:
         """Earn and cache an Authorization header for ``scope`` from the challenge in ``response``."""
         scheme, params = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if scheme == "basic":
@@ -100,7 +102,12 @@ class Authenticator:
         query = {"service": params["service"]} if "service" in params else {}
         query["scope"] = params.get("scope") or scope
         headers = {"Authorization": self.credentials.basic()} if self.credentials else {}
-        token_response = http.get(params["realm"], params=query, headers=headers, timeout=60)
+        from urllib.parse import urlparse
+
+        same_host = urlparse(params["realm"]).netloc == self.registry
+        token_response = http.get(
+            params["realm"], params=query, headers=headers, timeout=60, verify=verify if same_host else True
+        )
         if token_response.status_code == 401:
             raise RegistryError(
                 f"{self.registry} refused the credentials for {self.registry} (wrong user name or password?)"

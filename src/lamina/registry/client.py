@@ -55,7 +55,8 @@ class RegistryClient:
 
         self.registry = registry
         self.http = requests.Session()
-        self.http.verify = str(ca_bundle) if ca_bundle else True
+        # Passed with every request: requests lets $REQUESTS_CA_BUNDLE override a session's own.
+        self.verify: str | bool = str(ca_bundle) if ca_bundle else True
         self.auth = Authenticator(registry, credentials)
         self.attempts, self.backoff = attempts, backoff
         self._plain_http = plain_http
@@ -70,9 +71,11 @@ class RegistryClient:
             import requests
 
             plain = self._plain_http
+            if plain is None and self.verify is not True:
+                plain = False  # a CA bundle is configured: HTTPS only
             if plain is None:  # a loopback registry: HTTPS if it speaks it, else plain HTTP
                 try:
-                    self.http.get(f"https://{self.registry}/v2/", timeout=10)
+                    self.http.get(f"https://{self.registry}/v2/", timeout=10, verify=self.verify)
                     plain = False
                 except requests.exceptions.SSLError:
                     plain = True
@@ -107,8 +110,14 @@ class RegistryClient:
             data = body() if callable(body) else body
             try:
                 response = self.http.request(
-                    method, url, headers=sent, data=data, params=params, stream=stream, timeout=(10, 300)
-                )
+                    method, url, headers=sent, data=data, params=params, stream=stream, timeout=(10, 60),
+                    verify=self.verify,
+                )  # fmt: skip
+            except requests.exceptions.SSLError as err:
+                raise RegistryError(
+                    f"{self.registry}: TLS verification failed ({type(err).__name__}); if it uses its own CA, "
+                    f'set [oci.registries."{self.registry}"] ca_bundle in pants.toml'
+                ) from None
             except (requests.ConnectionError, requests.Timeout) as err:
                 problem = type(err).__name__
                 attempt += 1
@@ -119,7 +128,7 @@ class RegistryClient:
                     data.close()
             if response.status_code == 401 and not answered:
                 answered = True
-                self.auth.answer(response, scope, self.http)
+                self.auth.answer(response, scope, self.http, verify=self.verify)
                 continue
             if response.status_code in _RETRY_STATUSES:
                 problem = f"HTTP {response.status_code}"
@@ -247,7 +256,7 @@ class RegistryClient:
                 location, offset = response.headers.get("Location", location), end
                 continue
             restarts += 1
-            if restarts > self.attempts:
+            if restarts > 3:
                 raise RegistryError(f"{self.registry}/{repository}: uploading {digest} kept failing; try again later")
             self._pause(restarts, None)
             location, offset = self._resume(repository, location)
@@ -265,8 +274,11 @@ class RegistryClient:
         """Where an interrupted upload stands: (location, next offset); a fresh upload if it is gone."""
         try:
             response = self._send("GET", location, scope=_push(repository))
-        except RegistryError:
-            return self._start_upload(repository), 0
+        except RegistryError as err:  # the registry no longer answers at all: stop, a rerun continues
+            raise RegistryError(
+                f"{self.registry}: the upload to {repository} was cut off and the registry stopped answering ({err}); "
+                "run the command again when it is back: blobs already there are not uploaded again"
+            ) from None
         if response.status_code == 204:
             received = re.fullmatch(r"0-(-?\d+)", response.headers.get("Range", ""))
             return response.headers.get("Location", location), int(received.group(1)) + 1 if received else 0

@@ -8,6 +8,7 @@ sees a tag that names something incomplete, and a rerun is a no-op.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -82,11 +83,20 @@ def push(
     holders = {} if holders is None else holders
     report = PushReport()
     repository = reference.repository
+    failed = threading.Event()  # after one blob fails, the others are not started
+
+    def push_one(digest: str, item) -> None:
+        if failed.is_set():
+            return
+        try:
+            _push_blob(client, repository, digest, item, report, holders)
+        except BaseException:
+            failed.set()
+            raise
+
     with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        for future in [
-            pool.submit(_push_blob, client, repository, d, item, report, holders)
-            for d, item in _blobs(artifact).items()
-        ]:
+        futures = [pool.submit(push_one, digest, item) for digest, item in _blobs(artifact).items()]
+        for future in futures:
             future.result()
     for image in images_of(artifact):
         client.put_manifest(repository, image.digest, image.manifest_bytes, OCI_MANIFEST)
