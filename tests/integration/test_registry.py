@@ -4,6 +4,7 @@ auth behind TLS, faults, and the registry as the shared cache of a fresh CI mach
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -126,6 +127,22 @@ def test_auth_behind_tls_with_docker_config_credentials(tmp_path, secure_registr
     published = lamina("publish", ":".join(CLI), cwd=root, cache=cache, env={"DOCKER_CONFIG": str(right)})
     repository = f"{secure_registry.address}/ci/lamina-examples/greet-cli"
     assert repository in _published(published)
+    # The same login through a credential helper program, as `credHelpers` names it.
+    helper_dir = tmp_path / "bin"
+    helper_dir.mkdir()
+    helper = helper_dir / "docker-credential-lamina-test"
+    helper.write_text(
+        "#!/bin/sh\nread server\n"
+        f'printf \'{{"ServerURL": "%s", "Username": "ci", "Secret": "{password}"}}\' "$server"\n'
+    )
+    helper.chmod(0o755)
+    helpers = tmp_path / "helpers"
+    helpers.mkdir()
+    (helpers / "config.json").write_text(json.dumps({"credHelpers": {secure_registry.address: "lamina-test"}}))
+    env = {"DOCKER_CONFIG": str(helpers), "PATH": f"{helper_dir}:{os.environ['PATH']}"}
+    again = _published(lamina("publish", ":".join(CLI), cwd=root, cache=cache, env=env))
+    assert again[repository][1] == 0  # authenticated, and nothing left to upload
+
     inspected = _skopeo("inspect", "--cert-dir", str(tmp_path / "no-certs"), "--tls-verify=false",
                         "--creds", f"ci:{password}", f"docker://{repository}:latest")  # fmt: skip
     assert '"Architecture"' in inspected.stdout
