@@ -29,6 +29,7 @@ class RegistryServer:
     root: Path
     port: int = field(default_factory=free_port)
     users: dict[str, str] = field(default_factory=dict)  # with users: TLS and htpasswd
+    token_auth: dict | None = None  # instead: the registry's `auth: token` section (Bearer tokens)
     process: subprocess.Popen | None = None
 
     @property
@@ -68,6 +69,8 @@ class RegistryServer:
             )
             config["http"]["tls"] = {"certificate": str(self.ca_bundle), "key": str(self.root / "key.pem")}
             config["auth"] = {"htpasswd": {"realm": "lamina-tests", "path": str(htpasswd)}}
+        if self.token_auth:
+            config["auth"] = {"token": self.token_auth}
         path = self.root / "config.yml"
         path.write_text(json.dumps(config))  # YAML is a superset of JSON
         return path

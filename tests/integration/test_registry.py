@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 from oci_reading import BASE, copy_examples, image_outputs, lamina, manifest, top_descriptor
-from registry_server import docker_config
+from registry_server import RegistryServer, docker_config
+from token_server import TokenServer
 
 pytestmark = pytest.mark.integration
 
@@ -268,3 +269,24 @@ def test_a_fresh_machine_takes_layers_from_the_remote_cache_and_uploads_only_the
     assert uploaded == 3 and uploaded_bytes < 100_000  # the app layer and one config per architecture
     downloaded = sum(p.stat().st_size for p in (cache_b / "blobs").rglob("*") if p.is_file())
     assert downloaded < 1_000_000  # no base, wheel or third-party layer was downloaded
+
+
+def test_bearer_tokens_from_a_token_service(tmp_path):
+    tokens = TokenServer(tmp_path / "tokens", "ci", "t0ken-pass-7c1")
+    server = RegistryServer(tmp_path / "token-registry", token_auth=tokens.registry_auth())
+    server.start()
+    try:
+        root = _repo(tmp_path, server)
+        wrong = docker_config(tmp_path / "wrong", server.address, "ci", "nope")
+        refused = lamina(
+            "publish", ":".join(CLI), cwd=root, cache=tmp_path / "cache", env={"DOCKER_CONFIG": str(wrong)}, check=False
+        )
+        assert refused.returncode == 1 and "refused the credentials" in refused.stderr, refused.stderr
+        right = docker_config(tmp_path / "right", server.address, "ci", "t0ken-pass-7c1")
+        published = _published(
+            lamina("publish", ":".join(CLI), cwd=root, cache=tmp_path / "cache", env={"DOCKER_CONFIG": str(right)})
+        )
+        assert f"{server.address}/ci/lamina-examples/greet-cli" in published and tokens.requests >= 2
+    finally:
+        server.stop()
+        tokens.close()
