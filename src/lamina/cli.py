@@ -13,6 +13,7 @@ from lamina import __version__
 from lamina.errors import LaminaError
 from lamina.goals import GOALS
 from lamina.project import load_project
+from lamina.redact import redact
 
 
 def _global_options(parser: argparse.ArgumentParser, **defaults) -> None:
@@ -21,6 +22,13 @@ def _global_options(parser: argparse.ArgumentParser, **defaults) -> None:
     )
     parser.add_argument(
         "--cache-dir", type=Path, help="the local cache (default: $LAMINA_CACHE_DIR or ~/.cache/lamina)", **defaults
+    )
+    parser.add_argument(
+        "--tag",
+        action="append",
+        metavar="[+-]TAG1,TAG2",
+        help="only targets with one of these tags (or, with '-', none of them); repeat to require each, as in Pants",
+        **defaults,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does", **defaults)
 
@@ -40,16 +48,33 @@ def _parser() -> tuple[argparse.ArgumentParser, dict]:
     return parser, goals
 
 
+class _Redacting(logging.Filter):
+    """Masks secrets in every log line, whatever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.addFilter(_Redacting())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler], force=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one goal; user errors print ``error: ...`` and exit 1."""
     parser, goals = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    _configure_logging(args.verbose)
     try:
-        project = load_project(args.build_root, args.cache_dir)
+        project = load_project(
+            args.build_root, args.cache_dir, stamp=getattr(args, "stamp", None), tags=tuple(args.tag or ())
+        )
         return goals[args.goal].run(args, project)
     except LaminaError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {redact(str(err))}", file=sys.stderr)
         return err.exit_code
     except BrokenPipeError:  # e.g. `lamina list :: | head`: the reader has gone, so stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

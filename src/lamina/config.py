@@ -1,32 +1,59 @@
 """lamina's configuration, read from ``pants.toml`` so a Pants repository works unchanged.
 
-Pants' own sections and options are accepted and ignored; lamina's sections
-(``[lamina]``, ``[oci]``, ``[debian]``, ``[source]`` and lamina's keys of ``[python]``) are checked,
-and an unknown option there is an error with a did-you-mean.
+Pants' own sections are accepted and ignored; lamina's sections (``[lamina]``, ``[oci]``,
+``[debian]``, ``[source]``) and ``[python]`` (lamina's keys and every key Pants' own
+``[python]`` has) are checked, and an unknown option there is an error with a
+did-you-mean. Values may use Pants' interpolations ``%(buildroot)s`` and
+``%(env.NAME)s``, the usual way to keep a password out of the file. Credentials in
+URLs are split off as soon as they are read: the rest of lamina holds clean URLs.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lamina.errors import ConfigError
+from lamina.redact import Credentials, split_credentials
+from lamina.transport import HostOptions, netloc
 
 CONFIG_FILE = "pants.toml"
 DEFAULT_ROOT_PATTERNS = (
     "/", "src", "src/python", "src/py", "src/thrift", "src/protobuf", "src/protos", "src/scala", "src/java",
     "test", "tests", "test/python", "tests/python", "3rdparty", "3rdparty/python",
 )  # fmt: skip
+DEFAULT_PANTS_IGNORE = (".*/", "/dist/", "__pycache__")
 _OWNED = {
     "source": {"root_patterns", "marker_filenames"},
     "lamina": {"cache_dir", "dist_dir", "index_urls", "max_workers", "remote_cache"},
-    "oci": {"default_base", "venv_dir", "app_dir", "default_repository", "registries", "bases_lockfile"},
+    "oci": {"default_base", "venv_dir", "app_dir", "default_repository", "registries", "bases_lockfile", "stamp"},
     "debian": {"mirror", "security_mirror", "keyring", "verify_signatures"},
 }
-# [python] is shared with Pants: these keys are lamina's, others are Pants' and ignored.
+# [python] is shared with Pants: lamina reads these keys ...
 _PYTHON_KEYS = {"interpreter_constraints", "enable_resolves", "default_resolve", "resolves"}
+# ... and accepts, without reading them, the other options Pants 2.x has had there.
+_PANTS_PYTHON_KEYS = {
+    "default_run_goal_use_sandbox", "default_to_resolve_interpreter_constraints", "enable_lockfile_targets",
+    "experimental_default_resolve", "experimental_lockfile", "experimental_resolves",
+    "experimental_resolves_to_interpreter_constraints", "experimental_resolves_to_lockfiles",
+    "interpreter_search_paths", "interpreter_versions_universe", "invalid_lockfile_behavior", "lockfile_generator",
+    "macos_big_sur_compatibility", "no_binary", "only_binary", "pip_version", "repl_history",
+    "requirement_constraints", "requirement_constraints_target", "resolve_all_constraints",
+    "resolver_http_cache_ttl", "resolver_jobs", "resolver_manylinux", "resolver_version",
+    "resolves_generate_lockfiles", "resolves_to_complete_platforms", "resolves_to_constraints_file",
+    "resolves_to_excludes", "resolves_to_interpreter_constraints", "resolves_to_lock_style",
+    "resolves_to_no_binary", "resolves_to_only_binary", "resolves_to_overrides", "resolves_to_sources",
+    "run_against_entire_lockfile", "separate_lockfile_metadata_file", "tailor_ignore_empty_init_files",
+    "tailor_ignore_solitary_init_files", "tailor_pex_binary_targets", "tailor_py_typed_targets",
+    "tailor_requirements_targets", "tailor_source_targets", "tailor_test_file_globs", "tailor_testutils_file_globs",
+    "warn_on_python2_usage",
+}  # fmt: skip
+_INTERPOLATION = re.compile(r"%\((?P<name>buildroot|env\.[A-Za-z_][A-Za-z0-9_]*)\)s")
 
 
 @dataclass(frozen=True)
@@ -41,6 +68,8 @@ class Config:
     resolves: dict[str, str] = field(default_factory=dict)
     backend_packages: tuple[str, ...] = ()
     pythonpath: tuple[str, ...] = ()
+    pants_ignore: tuple[str, ...] = DEFAULT_PANTS_IGNORE
+    pants_ignore_use_gitignore: bool = True
     cache_dir: str | None = None
     dist_dir: str = "dist"
     index_urls: tuple[str, ...] = ("https://pypi.org/simple",)
@@ -49,11 +78,13 @@ class Config:
     default_repository: str | None = None
     venv_dir: str = "/opt/venv"
     app_dir: str = "/app"
+    stamp: bool = False
     debian_mirror: str = "https://deb.debian.org/debian"
     debian_security_mirror: str = "https://deb.debian.org/debian-security"
     debian_keyring: Path | None = None  # None: lamina's copy of the Debian archive keyring
     debian_verify_signatures: bool = True
-    registries: dict[str, dict] = field(default_factory=dict)  # host -> {"ca_bundle": Path, "plain_http": bool}
+    registries: dict[str, HostOptions] = field(default_factory=dict)
+    credentials: dict[str, Credentials] = field(default_factory=dict)  # host -> what its configured URLs carried
     remote_cache: str | None = None  # REGISTRY/REPO where cacheable layers are shared
     bases_lockfile: str = "3rdparty/oci/bases.lock.json"  # registry bases' tags pinned to digests
 
@@ -85,70 +116,126 @@ def _check_keys(section: str, values: dict, allowed: set[str]) -> None:
             raise ConfigError(f"{CONFIG_FILE}: unknown option {key!r} in [{section}]{hint}")
 
 
-def _list_option(values: dict, key: str) -> tuple[str, ...]:
-    """A Pants list option: a list, or ``{add = [...], remove = [...]}``."""
-    value = values.get(key, [])
+def _expect(section: str, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise ConfigError(f"{CONFIG_FILE}: [{section}] {key} must be a {names}, not {value!r}")
+    return value
+
+
+def _list_option(values: dict, key: str, section: str = "GLOBAL", default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A Pants list option: a list, or ``{add = [...], remove = [...]}`` on top of ``default``."""
+    value = values.get(key)
+    if value is None:
+        return default
     if isinstance(value, dict):
-        return tuple(v for v in value.get("add", []) if v not in value.get("remove", []))
-    return tuple(value)
+        removed = value.get("remove", [])
+        return tuple(v for v in (*default, *value.get("add", [])) if v not in removed)
+    return tuple(_expect(section, key, value, list))
 
 
-def _registries(table: dict, build_root: Path) -> dict[str, dict]:
+def _interpolate(value: Any, build_root: Path, where: str) -> Any:
+    """``%(buildroot)s`` and ``%(env.NAME)s`` substituted in every string of ``value``."""
+    if isinstance(value, dict):
+        return {k: _interpolate(v, build_root, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, build_root, where) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match) -> str:
+        name = match["name"]
+        if name == "buildroot":
+            return str(build_root)
+        variable = name.removeprefix("env.")
+        if variable not in os.environ:
+            raise ConfigError(f"{CONFIG_FILE}: {where} uses %({name})s, but ${variable} is not set")
+        return os.environ[variable]
+
+    return _INTERPOLATION.sub(substitute, value)
+
+
+def _registries(table: dict, build_root: Path) -> dict[str, HostOptions]:
     """``[oci.registries."host:port"]`` tables: a CA bundle (path) and plain HTTP per registry."""
     found = {}
     for host, options in table.items():
-        _check_keys(f'oci.registries."{host}"', options, {"ca_bundle", "plain_http"})
-        found[host] = {
-            "ca_bundle": build_root / options["ca_bundle"] if "ca_bundle" in options else None,
-            "plain_http": options.get("plain_http"),
-        }
+        section = f'oci.registries."{host}"'
+        _check_keys(section, _expect("oci", f"registries.{host}", options, dict), {"ca_bundle", "plain_http"})
+        found[host] = HostOptions(
+            ca_bundle=build_root / _expect(section, "ca_bundle", options["ca_bundle"], str)
+            if "ca_bundle" in options
+            else None,
+            plain_http=_expect(section, "plain_http", options.get("plain_http", False), bool),
+        )
     return found
+
+
+def _read(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
 
 
 def load_config(build_root: Path) -> Config:
     """Read ``pants.toml`` at ``build_root``."""
-    path = build_root / CONFIG_FILE
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: {err}") from err
+    data = _interpolate(_read(build_root / CONFIG_FILE), build_root, "")
     for section, allowed in _OWNED.items():
-        _check_keys(section, data.get(section, {}), allowed)
-    python = data.get("python", {})
-    lamina, oci, source, globals_ = (
-        data.get("lamina", {}),
-        data.get("oci", {}),
-        data.get("source", {}),
-        data.get("GLOBAL", {}),
-    )
-    root = str(build_root)
-    kwargs: dict = {
+        _check_keys(section, _expect(section, "section", data.get(section, {}), dict), allowed)
+    python = _expect("python", "section", data.get("python", {}), dict)
+    _check_keys("python", python, _PYTHON_KEYS | _PANTS_PYTHON_KEYS)
+    lamina, oci, source, debian = (data.get(name, {}) for name in ("lamina", "oci", "source", "debian"))
+    globals_ = data.get("GLOBAL", {})
+    kwargs: dict[str, Any] = {
         "build_root": build_root,
         "backend_packages": _list_option(globals_, "backend_packages"),
-        "pythonpath": tuple(p.replace("%(buildroot)s", root) for p in _list_option(globals_, "pythonpath")),
-        "resolves": {str(k): str(v) for k, v in (python.get("resolves") or {}).items()},
+        "pythonpath": _list_option(globals_, "pythonpath"),
+        "pants_ignore": _list_option(globals_, "pants_ignore", default=DEFAULT_PANTS_IGNORE),
+        "pants_ignore_use_gitignore": _expect(
+            "GLOBAL", "pants_ignore_use_gitignore", globals_.get("pants_ignore_use_gitignore", True), bool
+        ),
+        "resolves": {
+            str(k): str(v) for k, v in _expect("python", "resolves", python.get("resolves") or {}, dict).items()
+        },
     }
     if "root_patterns" in source:
-        kwargs["root_patterns"] = tuple(source["root_patterns"])
-    for key in ("interpreter_constraints",):
-        if key in python:
-            kwargs[key] = tuple(python[key])
-    for key in ("enable_resolves", "default_resolve"):
-        if key in python:
-            kwargs[key] = python[key]
-    for key in ("cache_dir", "dist_dir", "max_workers"):
+        kwargs["root_patterns"] = _list_option(source, "root_patterns", "source", DEFAULT_ROOT_PATTERNS)
+    if "interpreter_constraints" in python:
+        kwargs["interpreter_constraints"] = _list_option(python, "interpreter_constraints", "python")
+    if "enable_resolves" in python:
+        kwargs["enable_resolves"] = _expect("python", "enable_resolves", python["enable_resolves"], bool)
+    if "default_resolve" in python:
+        kwargs["default_resolve"] = _expect("python", "default_resolve", python["default_resolve"], str)
+    for key, kind in (("cache_dir", str), ("dist_dir", str), ("max_workers", int), ("remote_cache", str)):
         if key in lamina:
-            kwargs[key] = lamina[key]
+            kwargs[key] = _expect("lamina", key, lamina[key], kind)
+    credentials: dict[str, Credentials] = {}
+
+    def clean(url: str, where: str) -> str:
+        url, found = split_credentials(_expect(*where.split(" ", 1), url, str))
+        if found is not None:
+            credentials[netloc(url)] = found
+        return url
+
     if "index_urls" in lamina:
-        kwargs["index_urls"] = tuple(lamina["index_urls"])
-    kwargs.update({key: oci[key] for key in _OWNED["oci"] - {"registries"} if key in oci})
-    kwargs["registries"] = _registries(oci.get("registries", {}), build_root)
-    if "remote_cache" in lamina:
-        kwargs["remote_cache"] = lamina["remote_cache"]
-    debian = data.get("debian", {})
-    kwargs.update(
-        {f"debian_{key}": debian[key] for key in ("mirror", "security_mirror", "verify_signatures") if key in debian}
-    )
+        kwargs["index_urls"] = tuple(
+            clean(u, "lamina index_urls") for u in _expect("lamina", "index_urls", lamina["index_urls"], list)
+        )
+    for key, kind in (("default_base", str), ("default_repository", str), ("venv_dir", str), ("app_dir", str),
+                      ("bases_lockfile", str), ("stamp", bool)):  # fmt: skip
+        if key in oci:
+            kwargs[key] = _expect("oci", key, oci[key], kind)
+    kwargs["registries"] = _registries(_expect("oci", "registries", oci.get("registries", {}), dict), build_root)
+    for key in ("mirror", "security_mirror"):
+        if key in debian:
+            kwargs[f"debian_{key}"] = clean(debian[key], f"debian {key}")
+    if "verify_signatures" in debian:
+        kwargs["debian_verify_signatures"] = _expect("debian", "verify_signatures", debian["verify_signatures"], bool)
     if "keyring" in debian:
-        kwargs["debian_keyring"] = build_root / debian["keyring"]
+        kwargs["debian_keyring"] = build_root / _expect("debian", "keyring", debian["keyring"], str)
+    kwargs["credentials"] = credentials
     return Config(**kwargs)

@@ -63,3 +63,21 @@ class RegistryError(LaminaError):
 
 class EngineError(LaminaError):
     """The container engine did not answer or refused an image."""
+
+
+class TransportError(LaminaError):
+    """An HTTP exchange was refused by lamina's policy (a TLS failure, a downgrade to plain
+    HTTP, credentials over plain HTTP) or kept failing after retries."""
+
+
+class DamagedBlobError(LaminaError):
+    """A stored blob's bytes no longer match its digest."""
+
+    def __init__(self, message: str, *, digest: str, path: str) -> None:
+        super().__init__(message)
+        self.digest = digest
+        self.path = path
+
+
+class TlsError(TransportError):
+    """A host's TLS certificate could not be verified (unknown CA, bad certificate, wrong name)."""

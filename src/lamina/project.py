@@ -1,4 +1,4 @@
-"""A loaded repository: build root, configuration, backends, build graph, cache and index."""
+"""A loaded repository: build root, configuration, backends, build graph, cache and clients."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from lamina.registry.auth import docker_credentials
 from lamina.registry.client import RegistryClient
 from lamina.registry.reference import parse_reference
 from lamina.registry.remote_cache import RegistryCache
+from lamina.transport import Transport
 
 
 @dataclass
@@ -28,24 +29,20 @@ class Project:
     registry: Registry
     cache: Cache
     graph: BuildGraph
+    transport: Transport
+    stamp: bool = False  # put the revision and other facts of the checkout into images (opt-in)
     memo: dict = field(default_factory=dict)  # values built once per run, e.g. a base several images share
 
     @cached_property
     def index(self) -> PackageIndex:
         """The package index locked artifacts are fetched from."""
-        return PackageIndex(self.config.index_urls)
+        return PackageIndex(self.config.index_urls, self.transport)
 
     def registry_client(self, host: str) -> RegistryClient:
-        """The client of registry ``host`` (one per run), with its credentials and TLS options."""
+        """The client of registry ``host`` (one per run), with its credentials."""
         key = ("registry", host)
         if key not in self.memo:
-            options = self.config.registries.get(host, {})
-            self.memo[key] = RegistryClient(
-                host,
-                credentials=lambda: docker_credentials(host),
-                ca_bundle=options.get("ca_bundle"),
-                plain_http=options.get("plain_http"),
-            )
+            self.memo[key] = RegistryClient(host, self.transport, credentials=lambda: docker_credentials(host))
         return self.memo[key]
 
     @property
@@ -54,14 +51,23 @@ class Project:
         return self.build_root / self.config.dist_dir
 
 
-def load_project(build_root: Path | None = None, cache_dir: Path | None = None) -> Project:
-    """Find the build root (nearest ``pants.toml``), read config, load backends and BUILD files."""
+def load_project(
+    build_root: Path | None = None,
+    cache_dir: Path | None = None,
+    *,
+    stamp: bool | None = None,
+    tags: tuple[str, ...] = (),
+) -> Project:
+    """Find the build root (nearest ``pants.toml``), read config, load backends and BUILD files;
+    ``tags`` are Pants' ``--tag`` filters on the targets specs select."""
     root = (build_root or find_build_root(Path.cwd())).absolute()
     config = load_config(root)
     registry = default_registry(config.backend_packages, config.pythonpath)
     cache = Cache(cache_dir or (root / config.cache_dir if config.cache_dir else default_cache_dir()))
+    transport = Transport(hosts=config.registries, credentials=config.credentials, pool_size=config.max_workers)
     module_names = WheelModuleNames(config, cache, lambda: project.index)
-    project = Project(root, config, registry, cache, BuildGraph(config, registry, module_names=module_names))
+    graph = BuildGraph(config, registry, module_names=module_names, tag_filters=tags)
+    project = Project(root, config, registry, cache, graph, transport, config.stamp if stamp is None else stamp)
     if config.remote_cache:
         reference = parse_reference(config.remote_cache)
         client = project.registry_client(reference.registry)

@@ -16,12 +16,19 @@ BASE = ("3rdparty/debian", "python3.11")  # the examples' debian_base
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
+def lamina_command() -> list[str]:
+    """How to run lamina: ``$LAMINA_UNDER_TEST`` (CI sets it to the ``lamina`` of the built wheel,
+    installed in a fresh venv, so the tests run lamina as users install it), else this checkout."""
+    installed = os.environ.get("LAMINA_UNDER_TEST")
+    return [installed] if installed else [sys.executable, "-m", "lamina"]
+
+
 def lamina(
     *args: str, cwd: Path, cache: Path, env: dict | None = None, check: bool = True
 ) -> subprocess.CompletedProcess:
     """Run the real ``lamina`` CLI in ``cwd`` with its own cache directory."""
     result = subprocess.run(
-        [sys.executable, "-m", "lamina", "--cache-dir", str(cache), *args],
+        [*lamina_command(), "--cache-dir", str(cache), *args],
         cwd=cwd,
         capture_output=True,
         text=True,

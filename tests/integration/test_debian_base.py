@@ -21,7 +21,7 @@ CLI = ("src/python/services/greet_cli", "greet-cli")
 EM_X86_64, EM_AARCH64 = 62, 183
 BASE_SPEC = ":".join(BASE)
 PROBE = """
-import bz2, ctypes, decimal, hashlib, json, lzma, os, pwd, sqlite3, ssl, uuid, zlib
+import bz2, ctypes, ctypes.util, decimal, hashlib, json, lzma, os, pwd, sqlite3, ssl, uuid, zlib
 context = ssl.create_default_context()
 open("/tmp/probe", "w").write("ok")
 open(os.path.expanduser("~/probe"), "w").write("ok")
@@ -30,8 +30,11 @@ print(json.dumps({
     "certificates": context.cert_store_stats()["x509_ca"], "sqlite": sqlite3.sqlite_version,
     "lzma": lzma.decompress(lzma.compress(b"x")).decode(), "uuid": str(uuid.UUID(int=1)),
     "decimal": str(decimal.Decimal("1.10") + decimal.Decimal("2.2")), "sha256": hashlib.sha256(b"").hexdigest()[:8],
+    "find_library": [ctypes.util.find_library(name) for name in ("c", "ssl", "z", "sqlite3")],
 }))
 """
+# The loader itself: with LD_DEBUG it says where it looked for a library, and found it.
+LOADER = "import ctypes; ctypes.CDLL('libffi.so.8')"
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +53,11 @@ def test_base_runs_as_nonroot_with_the_stdlib_and_the_ca_bundle(python_base, loa
     assert probe["certificates"] > 100
     assert (probe["lzma"], probe["decimal"], probe["sha256"]) == ("x", "3.30", "e3b0c442")
     assert probe["uuid"] == "00000000-0000-0000-0000-000000000001" and probe["sqlite"].startswith("3.")
+    # /etc/ld.so.cache, which lamina writes: ldconfig -p reads it for find_library, and ld.so searches it
+    assert probe["find_library"] == ["libc.so.6", "libssl.so.3", "libz.so.1", "libsqlite3.so.0"]
+    loader = run_container(image, entrypoint=["/usr/bin/python3.11", "-c", LOADER], environment={"LD_DEBUG": "libs"})
+    assert loader.exit_code == 0 and "search cache=/etc/ld.so.cache" in loader.stderr, loader.stderr
+    assert "trying file=/usr/lib/x86_64-linux-gnu/libffi.so.8" in loader.stderr
 
 
 def test_the_base_is_a_dependency_of_the_images_on_it(packaged):

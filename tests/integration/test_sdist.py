@@ -5,18 +5,21 @@ from __future__ import annotations
 import hashlib
 import tarfile
 import textwrap
+import zipfile
 
 import pytest
 
 from lamina.cache import Cache
 from lamina.errors import BuildError
+from lamina.python.index import PackageIndex
 from lamina.python.platform import TargetPlatform
 from lamina.python.sdist import build_wheel
+from lamina.transport import Transport
 
 pytestmark = pytest.mark.integration
 
 PLATFORM = TargetPlatform("3.11.2", "/usr/bin/python3.11", "x86_64", "glibc", (2, 36), "/usr/lib/python3.11")
-INDEX = ("https://pypi.org/simple",)
+INDEX = PackageIndex(["https://pypi.org/simple"], Transport())
 
 
 def _sdist(tmp_path, name, files):
@@ -41,13 +44,36 @@ PYPROJECT = """
 """
 
 
-def test_pure_sdist_builds_once(tmp_path):
+# An in-tree backend that records where temporary files go during the build.
+RECORDING_BACKEND = """
+    import tempfile
+    from setuptools import build_meta as _setuptools
+
+    get_requires_for_build_wheel = _setuptools.get_requires_for_build_wheel
+    prepare_metadata_for_build_wheel = _setuptools.prepare_metadata_for_build_wheel
+
+
+    def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+        with open("puredemo.py", "w") as handle:
+            handle.write(f"TMP = {tempfile.gettempdir()!r}\\n")
+        return _setuptools.build_wheel(wheel_directory, config_settings, metadata_directory)
+"""
+
+
+def test_pure_sdist_builds_once_in_the_caches_scratch_space(tmp_path):
     cache = Cache(tmp_path / "cache")
-    path, sha = _sdist(
-        tmp_path, "puredemo", {"pyproject.toml": PYPROJECT.format(name="puredemo"), "puredemo.py": "X = 1\n"}
+    pyproject = PYPROJECT.format(name="puredemo").replace(
+        'build-backend = "setuptools.build_meta"', 'build-backend = "recording"\n    backend-path = ["."]'
     )
+    files = {"pyproject.toml": pyproject + '    [tool.setuptools]\n    py-modules = ["puredemo"]\n',
+             "recording.py": RECORDING_BACKEND, "puredemo.py": "X = 1\n"}  # fmt: skip
+    path, sha = _sdist(tmp_path, "puredemo", files)
     wheel = build_wheel(path, sha, path.name, PLATFORM, cache, INDEX)
     assert wheel.filename == "puredemo-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel.path) as archive:
+        recorded = archive.read("puredemo.py").decode()
+    assert f"TMP = '{cache.scratch.directory()}" in recorded  # not the host's /tmp
+    assert list(cache.scratch.directory().iterdir()) == []  # and nothing of the build is left there
     path.unlink()  # a second build would need the sdist: the cache answers instead
     assert build_wheel(path, sha, path.name, PLATFORM, cache, INDEX) == wheel
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import lamina
 
 LAYERS = [
-    "errors", "oci", "cache", "download", "registry", "tar", "python", "debian", "sources", "sinks", "config", "graph",
-    "backends", "project", "goals", "cli", "__main__",
+    "errors", "redact", "atomic", "stamp", "transport", "oci", "cache", "download", "registry", "tar", "python",
+    "debian", "sources", "sinks", "config", "graph", "backends", "project", "goals", "cli", "__main__",
 ]  # fmt: skip
 PACKAGE = Path(lamina.__file__).parent
 

@@ -1,24 +1,29 @@
 """The local content-addressed cache: blobs by digest, action results by key.
 
-Every entry is written to a temporary path inside the cache and renamed into place,
-so a crash or a failed verification never leaves a half-written entry behind.
+Every entry is written in this process's scratch directory and renamed into place, so
+a crash or a failed verification never leaves a half-written entry behind, and a later
+run sweeps the scratch directories of processes that died.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import platformdirs
 
-from lamina.cache.actions import ActionCache, RemoteActions, action_key
-from lamina.cache.store import BlobStore, BlobWriter
+from lamina.cache.actions import DIGEST, LAYER_BLOB, ActionCache, RemoteActions, Shape, action_key, fits
+from lamina.cache.ledger import Ledger, OutputRecord
+from lamina.cache.scratch import Scratch
+from lamina.cache.store import BlobStore, BlobWriter, file_digest, is_digest
 
-__all__ = ["ActionCache", "BlobStore", "BlobWriter", "Cache", "RemoteActions", "action_key", "default_cache_dir"]
+__all__ = [
+    "DIGEST", "LAYER_BLOB", "ActionCache", "BlobStore", "BlobWriter", "Cache", "Ledger", "OutputRecord",
+    "RemoteActions", "Scratch", "Shape",
+    "action_key", "default_cache_dir", "file_digest", "fits", "is_digest",
+]  # fmt: skip
 
 
 def default_cache_dir() -> Path:
@@ -28,12 +33,14 @@ def default_cache_dir() -> Path:
 
 
 class Cache:
-    """One cache root holding a blob store, an action cache and scratch space."""
+    """One cache root holding a blob store, an action cache, the ledger of outputs and scratch space."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()
-        self.blobs = BlobStore(self.root / "blobs")
-        self.actions = ActionCache(self.root / "actions")
+        self.scratch = Scratch(self.root / "tmp")
+        self.blobs = BlobStore(self.root / "blobs", self.scratch)
+        self.actions = ActionCache(self.root / "actions", scratch=self.scratch)
+        self.outputs = Ledger(self.root / "outputs")
 
     def layer(self, blob: dict):
         """The layer for a cached blob (``{"digest", "diff_id", "size"}``): the local file,
@@ -47,11 +54,6 @@ class Cache:
 
     @contextmanager
     def tempdir(self) -> Iterator[Path]:
-        """A scratch directory on the cache's filesystem (so renames into the cache are atomic)."""
-        scratch = self.root / "tmp"
-        scratch.mkdir(parents=True, exist_ok=True)
-        path = Path(tempfile.mkdtemp(dir=scratch))
-        try:
+        """A scratch directory on the cache's file system (so renames into the cache are atomic)."""
+        with self.scratch.tempdir() as path:
             yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)

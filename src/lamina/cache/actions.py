@@ -2,7 +2,8 @@
 
 A key covers the action's kind and version, its input digests and options; a result
 names output blobs by digest, so an entry is only as good as the blobs it points at
-and callers check those exist before trusting it.
+and callers check those exist before trusting it. An entry is read against the shape
+its action writes (``fits``): anything else, local or remote, is a miss, never a crash.
 """
 
 from __future__ import annotations
@@ -10,10 +11,30 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+from lamina.cache.scratch import Scratch
+from lamina.cache.store import is_digest
+
+Shape = Any
+"""What a result must look like: a type, a predicate, ``[shape]`` for a list of them, or a
+dict of required keys to shapes (other keys are allowed)."""
+
+DIGEST: Callable[[object], bool] = is_digest
+LAYER_BLOB: Shape = {"digest": DIGEST, "diff_id": DIGEST, "size": int}
+
+
+def fits(value: object, shape: Shape) -> bool:
+    """Whether ``value`` has ``shape``."""
+    if isinstance(shape, dict):
+        return isinstance(value, dict) and all(key in value and fits(value[key], s) for key, s in shape.items())
+    if isinstance(shape, list):
+        return isinstance(value, list) and all(fits(item, shape[0]) for item in value)
+    if isinstance(shape, type):
+        return isinstance(value, shape) and not (shape is int and isinstance(value, bool))
+    return bool(shape(value))
 
 
 def action_key(kind: str, version: int, inputs: object) -> str:
@@ -25,7 +46,7 @@ def action_key(kind: str, version: int, inputs: object) -> str:
 class RemoteActions(Protocol):
     """A shared tier behind the local action cache (e.g. a registry repository)."""
 
-    def get(self, key: str) -> dict | None:
+    def get(self, key: str) -> object | None:
         """The result stored under ``key``, or None."""
         ...
 
@@ -42,19 +63,26 @@ class ActionCache:
     """JSON entries under ``root/<key[:2]>/<key>.json``, written atomically; with a
     ``remote``, a local miss asks it, and shared results are also stored there."""
 
-    def __init__(self, root: Path, remote: RemoteActions | None = None) -> None:
+    def __init__(self, root: Path, remote: RemoteActions | None = None, scratch: Scratch | None = None) -> None:
         self.root = Path(root)
         self.remote = remote
+        self.scratch = scratch or Scratch(self.root / "tmp")
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> dict | None:
-        """The stored result, or None (a missing or unreadable entry is a miss)."""
+    def get(self, key: str, shape: Shape = dict) -> Any | None:
+        """The stored result if it has ``shape``, else None (missing, unreadable or misshapen: a miss)."""
         try:
-            return json.loads(self._path(key).read_text())
-        except (FileNotFoundError, ValueError):
-            return self.remote.get(key) if self.remote is not None else None
+            value = json.loads(self._path(key).read_bytes())
+        except (OSError, ValueError):
+            value = None
+        if value is not None and fits(value, shape):
+            return value
+        if self.remote is None:
+            return None
+        value = self.remote.get(key)
+        return value if value is not None and fits(value, shape) else None
 
     def put(self, key: str, value: dict, *, layers: Sequence[dict] = (), share: bool = True) -> None:
         """Store ``value`` under ``key``, replacing any earlier entry atomically; with
@@ -66,11 +94,9 @@ class ActionCache:
     def _put_local(self, key: str, value: dict) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        temp = self.scratch.file(path.name)
         try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(value, handle, sort_keys=True)
+            temp.write_text(json.dumps(value, sort_keys=True))
             os.replace(temp, path)
         finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+            temp.unlink(missing_ok=True)

@@ -11,16 +11,14 @@ import lzma
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from debian import deb822
 
 from lamina.cache import Cache
 from lamina.debian.request import Source
-from lamina.errors import FetchError, SignatureError
-
-if TYPE_CHECKING:
-    import requests
+from lamina.errors import FetchError, SignatureError, TransportError
+from lamina.redact import redact
+from lamina.transport import Transport
 
 _INDEX_FIELDS = [
     "Package", "Version", "Architecture", "Depends", "Pre-Depends", "Provides", "Filename", "Size", "SHA256",
@@ -88,18 +86,16 @@ class Release:
     architectures: tuple[str, ...]
 
 
-def _get(http: requests.Session, url: str) -> bytes | None:
-    import requests
-
+def _get(transport: Transport, url: str) -> bytes | None:
     try:
-        response = http.get(url, timeout=60)
-    except requests.RequestException as err:
-        raise FetchError(f"cannot download {url}: {err}") from err
-    if response.status_code == 404:
-        return None
-    if not response.ok:
-        raise FetchError(f"cannot download {url}: HTTP {response.status_code}")
-    return response.content
+        response = transport.request("GET", url, timeout=60)
+        if response.status_code == 404:
+            return None
+        if not response.ok:
+            raise FetchError(f"cannot download {redact(url)}: HTTP {response.status_code}")
+        return response.content
+    except TransportError as err:
+        raise FetchError(f"cannot download {redact(url)}: {err}") from None
 
 
 def _unverified_hint(source: Source) -> str:
@@ -120,12 +116,12 @@ def _check_fresh(release: deb822.Release, base: str) -> None:
         raise SignatureError(f"{base}: its Release file expired on {valid_until}; the mirror is out of date")
 
 
-def fetch_release(source: Source, http: requests.Session, keyring: Keyring, *, verify: bool = True) -> Release:
+def fetch_release(source: Source, transport: Transport, keyring: Keyring, *, verify: bool = True) -> Release:
     """The Release file of ``source``: ``InRelease``, else ``Release`` + ``Release.gpg``."""
     import hashlib
 
     base = f"{source.url}/dists/{source.suite}"
-    inline = _get(http, f"{base}/InRelease")
+    inline = _get(transport, f"{base}/InRelease")
     if inline is not None:
         if verify:
             try:
@@ -138,11 +134,11 @@ def fetch_release(source: Source, http: requests.Session, keyring: Keyring, *, v
         else:
             content = inline
     else:
-        content = _get(http, f"{base}/Release")
+        content = _get(transport, f"{base}/Release")
         if content is None:
             raise FetchError(f"{base} has no InRelease or Release file: is {source.suite!r} a suite of {source.url}?")
         if verify:
-            signature = _get(http, f"{base}/Release.gpg")
+            signature = _get(transport, f"{base}/Release.gpg")
             if signature is None:
                 raise SignatureError(
                     f"{base}/Release has no signature (no InRelease, no Release.gpg); {_unverified_hint(source)}"
@@ -183,16 +179,16 @@ class Candidate:
     sha256: str
 
 
-def _download_index(release: Release, path: str, http: requests.Session, cache: Cache) -> bytes:
-    """An index file the Release lists, through the blob store, verified by the Release's sha256."""
+def download_index(release: Release, path: str, transport: Transport, cache: Cache) -> str:
+    """An index file the Release lists, stored in the blob store after it is verified against
+    the Release's sha256; returns its digest."""
     ref = release.files[path]
     digest = f"sha256:{ref.sha256}"
-    if not cache.blobs.has(digest):
-        data = _get(http, f"{release.source.url}/dists/{release.source.suite}/{path}")
+    if not cache.blobs.intact(digest):
+        url = f"{release.source.url}/dists/{release.source.suite}/{path}"
+        data = _get(transport, url)
         if data is None:
-            raise FetchError(
-                f"{release.source.url}/dists/{release.source.suite}/{path} is listed in its Release file but missing"
-            )
+            raise FetchError(f"{url} is listed in its Release file but missing")
         try:
             with cache.blobs.writer(expected=digest) as blob:
                 blob.write(data)
@@ -201,22 +197,26 @@ def _download_index(release: Release, path: str, http: requests.Session, cache: 
                 f"{release.source} {path} does not match the sha256 its signed Release file gives ({err}); "
                 "the mirror may be mid-sync: try again later"
             ) from None
-    return cache.blobs.path(digest).read_bytes()
+    return digest
 
 
-def packages(release: Release, architecture: str, http: requests.Session, cache: Cache) -> list[Candidate]:
+def _index_bytes(release: Release, path: str, transport: Transport, cache: Cache) -> bytes:
+    return cache.blobs.read_bytes(download_index(release, path, transport, cache))
+
+
+def packages(release: Release, architecture: str, transport: Transport, cache: Cache) -> list[Candidate]:
     """Every package of ``architecture`` (with ``all``) in the release's components."""
     found = []
     for component in release.source.components:
         stem = f"{component}/binary-{architecture}/Packages"
         if f"{stem}.xz" in release.files:
-            text = lzma.decompress(_download_index(release, f"{stem}.xz", http, cache))
+            text = lzma.decompress(_index_bytes(release, f"{stem}.xz", transport, cache))
         elif f"{stem}.gz" in release.files:
             import gzip
 
-            text = gzip.decompress(_download_index(release, f"{stem}.gz", http, cache))
+            text = gzip.decompress(_index_bytes(release, f"{stem}.gz", transport, cache))
         elif stem in release.files:
-            text = _download_index(release, stem, http, cache)
+            text = _index_bytes(release, stem, transport, cache)
         elif architecture not in release.architectures:
             raise FetchError(
                 f"{release.source} has no architecture {architecture!r}; it has: {', '.join(release.architectures)}"

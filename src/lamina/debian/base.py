@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from lamina.cache import Cache, action_key
+from lamina.cache import LAYER_BLOB, Cache, action_key
 from lamina.debian.lock import LockedDeb
 from lamina.debian.rootfs import CA_BUNDLE, NONROOT_HOME, NONROOT_UID, synthesized
 from lamina.download import fetch_all
@@ -21,11 +21,12 @@ from lamina.oci import Image
 from lamina.oci.mutate import append_layer
 from lamina.tar.entries import DIRECTORY, TarEntry
 from lamina.tar.writer import LayerBlob, write_layer
+from lamina.transport import Transport
 
 if TYPE_CHECKING:
     from lamina.debian.unpack import UnpackedDeb
 
-LAYER_FORMAT = 1
+LAYER_FORMAT = 2
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Debian architecture -> OCI platform (architecture, variant)
 PLATFORMS = {
@@ -51,28 +52,39 @@ def merged_entries(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
     return list(by_path.values())
 
 
-def _layers(debs: Sequence[LockedDeb], cache: Cache, http, max_workers: int) -> list[LayerBlob]:
+def _layers(
+    debs: Sequence[LockedDeb], architecture: str, cache: Cache, transport: Transport, max_workers: int
+) -> list[LayerBlob]:
     from lamina.debian.unpack import unpack  # python-debian is needed only on a cache miss
 
-    paths = fetch_all(debs, cache.blobs, max_workers=max_workers, http=http)
+    paths = fetch_all(debs, cache.blobs, transport, max_workers=max_workers)
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, 4))) as pool:
         unpacked = list(pool.map(lambda deb: unpack(paths[deb.sha256], deb.name), debs))
+    files = merged_entries(unpacked)
     with ThreadPoolExecutor(max_workers=2) as pool:  # compress both layers at once
-        packages = pool.submit(write_layer, merged_entries(unpacked), cache.blobs)
-        lamina = pool.submit(write_layer, synthesized(unpacked), cache.blobs)
+        packages = pool.submit(write_layer, files, cache.blobs)
+        lamina = pool.submit(write_layer, synthesized(unpacked, files, architecture), cache.blobs)
         return [packages.result(), lamina.result()]
 
 
 def base_image(
-    debs: Sequence[LockedDeb], architecture: str, cache: Cache, *, http=None, max_workers: int = 8, created: str
+    debs: Sequence[LockedDeb],
+    architecture: str,
+    cache: Cache,
+    transport: Transport,
+    *,
+    max_workers: int = 8,
+    created: str,
 ) -> Image:
     """The base image of ``debs`` for the Debian ``architecture``."""
     debs = sorted(debs, key=lambda d: d.name)
-    key = action_key("debian-base-layers", LAYER_FORMAT, {"debs": [[d.name, d.sha256] for d in debs]})
-    hit = cache.actions.get(key)
-    layers = [cache.layer(blob) for blob in hit["layers"]] if hit is not None else [None]
+    key = action_key(
+        "debian-base-layers", LAYER_FORMAT, {"debs": [[d.name, d.sha256] for d in debs], "architecture": architecture}
+    )
+    hit = cache.actions.get(key, {"layers": [LAYER_BLOB]})
+    layers = [cache.layer(blob) for blob in hit["layers"]] if hit is not None and len(hit["layers"]) == 2 else [None]
     if None in layers:
-        blobs = [blob.to_json() for blob in _layers(debs, cache, http, max_workers)]
+        blobs = [blob.to_json() for blob in _layers(debs, architecture, cache, transport, max_workers)]
         cache.actions.put(key, {"layers": blobs}, layers=blobs)
         layers = [cache.layer(blob) for blob in blobs]
     oci_arch, variant = PLATFORMS.get(architecture, (architecture, None))
@@ -93,4 +105,4 @@ def base_image(
     image = Image(config)
     names = ", ".join(d.name for d in debs)
     image = append_layer(image, layers[0], created_by=f"lamina: Debian packages {names}")
-    return append_layer(image, layers[1], created_by="lamina: users, CA bundle, package database")
+    return append_layer(image, layers[1], created_by="lamina: users, CA bundle, loader cache, package database")

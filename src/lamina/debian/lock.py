@@ -5,11 +5,10 @@ target is noticed before anything is built."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lamina.atomic import write_text
 from lamina.errors import ResolveError
 from lamina.oci.model import sha256_digest
 
@@ -60,16 +59,7 @@ class DebianLock:
 
     def write(self, path: Path) -> None:
         """Write the lock atomically (a failure leaves the old lock as it was)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
-            os.chmod(temp, 0o644)
-            os.replace(temp, path)
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+        write_text(path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
 
 
 def read_lock(path: Path, *, display: str, regenerate: str) -> DebianLock:
@@ -77,7 +67,7 @@ def read_lock(path: Path, *, display: str, regenerate: str) -> DebianLock:
     if not path.is_file():
         raise ResolveError(f"{display} does not exist; run `{regenerate}` to create it")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != VERSION:
             raise ValueError(f"lock version {data.get('version')!r}, lamina reads version {VERSION}")
         packages = {
@@ -85,5 +75,5 @@ def read_lock(path: Path, *, display: str, regenerate: str) -> DebianLock:
             for arch, entries in data["architectures"].items()
         }
         return DebianLock(data["request"], packages)
-    except (ValueError, KeyError, TypeError) as err:
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
         raise ResolveError(f"{display} is not a lamina Debian lock ({err}); run `{regenerate}` to remake it") from err

@@ -1,7 +1,7 @@
 """What maintainer scripts and an installer would have made, made here as layer entries:
-users and groups, the CA bundle, ``/tmp``, a home for the nonroot user, and the package
-database that image scanners read (``/var/lib/dpkg/status.d/<package>``, as distroless
-writes it)."""
+users and groups, the CA bundle, ``/tmp``, a home for the nonroot user, the loader's
+``/etc/ld.so.cache``, and the package database that image scanners read
+(``/var/lib/dpkg/status.d/<package>``, as distroless writes it)."""
 
 from __future__ import annotations
 
@@ -42,8 +42,8 @@ def ca_bundle(debs: Sequence[UnpackedDeb]) -> bytes | None:
     return b"".join(data if data.endswith(b"\n") else data + b"\n" for _, data in certificates)
 
 
-def synthesized(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
-    """The entries of lamina's own layer for an image of ``debs``."""
+def synthesized(debs: Sequence[UnpackedDeb], files: Sequence[TarEntry], architecture: str) -> list[TarEntry]:
+    """The entries of lamina's own layer for an image of ``debs`` (whose merged entries are ``files``)."""
     entries = [
         TarEntry.file("etc/passwd", PASSWD.encode()),
         TarEntry.file("etc/group", GROUP.encode()),
@@ -57,4 +57,10 @@ def synthesized(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
     bundle = ca_bundle(debs)
     if bundle is not None:
         entries.append(TarEntry.file(CA_BUNDLE, bundle))
+    from lamina.debian.ldcache import PATH as LD_SO_CACHE  # reads ELF files: only on a cache miss
+    from lamina.debian.ldcache import ld_so_cache
+
+    cache = ld_so_cache(files, architecture)
+    if cache is not None:
+        entries.append(TarEntry.file(LD_SO_CACHE, cache))
     return entries

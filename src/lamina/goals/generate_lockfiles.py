@@ -8,9 +8,7 @@ import argparse
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from lamina.backends.debian.lockgen import generate_lock
 from lamina.errors import AddressError, ConfigError, RegistryError
-from lamina.python.lockgen import generate_lockfile
 from lamina.registry.pins import write_pins
 from lamina.registry.reference import parse_reference
 from lamina.sources import SCHEMES as BASE_SCHEMES
@@ -86,6 +84,9 @@ def _pin_registry_bases(project) -> None:
 
 def run(args: argparse.Namespace, project) -> int:
     """Write each lock file from what its targets declare."""
+    from lamina.backends.debian.lockgen import generate_lock  # the lockers are needed by this goal only
+    from lamina.python.lockgen import generate_lockfile
+
     config, graph = project.config, project.graph
     by_resolve: dict[str, list[str]] = {}
     for target in graph.targets.values():
@@ -104,7 +105,14 @@ def run(args: argparse.Namespace, project) -> int:
             )
         requirements = sorted(set(by_resolve.get(resolve, [])), key=lambda r: canonicalize_name(Requirement(r).name))
         output = config.lock_path(resolve)
-        generate_lockfile(requirements, output, resolve_name=resolve, python_version=None, index_urls=config.index_urls)
+        generate_lockfile(
+            requirements,
+            output,
+            resolve_name=resolve,
+            python_version=None,
+            index_urls=config.index_urls,
+            credentials=project.transport.credentials,
+        )
         print(f"wrote {output.relative_to(config.build_root)} ({len(requirements)} requirements)")
     if not args.resolve or REGISTRY_BASES in args.resolve:
         _pin_registry_bases(project)

@@ -2,19 +2,17 @@
 
 Per image: an OCI image layout directory and a ``docker load``-able tarball under the
 dist dir, and with ``--load`` the image in a running Docker engine. Outputs are
-written only after the image is fully assembled and validated, each atomically, so
-a failure leaves earlier outputs as they were.
+written only after every image is fully assembled and validated, each atomically, so
+a failure leaves earlier outputs as they were; an output damaged on disk is rewritten.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from lamina.backends.built import BuiltImage
-from lamina.oci.index import images_of
-from lamina.oci.validate import validate
+from lamina.goals.build import build_all, write_retrying
 from lamina.sinks import daemon, layout, tarball
 
 NAME = "package"
@@ -26,16 +24,28 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP)
     parser.add_argument("specs", nargs="*", help="target specs, e.g. :: or src/python/app:img")
     parser.add_argument("--load", action="store_true", help="also load images into the running Docker engine")
+    add_stamp_option(parser)
     return parser
+
+
+def add_stamp_option(parser: argparse.ArgumentParser) -> None:
+    """``--stamp``/``--no-stamp``: put the checkout's revision and commit time into images."""
+    parser.add_argument(
+        "--stamp",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="add the git revision, commit time and source URL to images (default: [oci] stamp, off)",
+    )
 
 
 def write_outputs(built: BuiltImage, project, *, load: bool) -> list[str]:
     """Write ``built`` to the dist dir (and the engine); return what was written."""
     stem = project.dist_dir / built.output_stem
     tag = built.repo_tags[0].rpartition(":")[2] if built.repo_tags else "latest"
-    layout.write(built.image, stem.with_name(stem.name + ".oci"), tag=tag)
-    tarball.write(built.image, stem.with_name(stem.name + ".tar"), repo_tags=list(built.repo_tags))
-    outputs = [str(stem.with_name(stem.name + suffix).relative_to(project.build_root)) for suffix in (".oci", ".tar")]
+    oci, tar = stem.with_name(stem.name + ".oci"), stem.with_name(stem.name + ".tar")
+    layout.write(built.image, oci, tag=tag, record=project.cache.outputs.record(oci))
+    tarball.write(built.image, tar, repo_tags=list(built.repo_tags), record=project.cache.outputs.record(tar))
+    outputs = [str(path.relative_to(project.build_root)) for path in (oci, tar)]
     if load:
         daemon.load(built.image, repo_tags=list(built.repo_tags), cache=project.cache)
         outputs.extend(f"docker:{tag}" for tag in built.repo_tags)
@@ -48,24 +58,19 @@ def run(args: argparse.Namespace, project) -> int:
     A packager returns a ``BuiltImage``, or (for plugin target types) any object with
     an ``address``, a ``summary`` and ``write(dist_dir) -> list[str]``.
     """
-    targets = [t for t in project.graph.resolve_specs(args.specs or ["::"]) if project.registry.packager(t) is not None]
-    if not targets:
+    built = build_all(project, args.specs)
+    if not built:
         print("nothing to package in " + " ".join(args.specs or ["::"]), file=sys.stderr)
         return 0
-    built = []
-    for target in targets:
-        started = time.monotonic()
-        result = project.registry.packager(target)(target, project)
-        if isinstance(result, BuiltImage):
-            for image in images_of(result.image):
-                validate(image)  # every image is checked before any output is written
-        built.append((result, time.monotonic() - started))
-    for result, elapsed in built:
-        if isinstance(result, BuiltImage):
-            outputs, summary = write_outputs(result, project, load=args.load), result.image.digest
-        else:
-            outputs, summary = result.write(project.dist_dir), result.summary
-        print(f"{result.address}  {summary}  ({elapsed:.1f}s)")
+    for item in built:
+
+        def write(result):
+            if isinstance(result, BuiltImage):
+                return write_outputs(result, project, load=args.load), result.image.digest
+            return result.write(project.dist_dir), result.summary
+
+        outputs, summary = write_retrying(project, item, write)
+        print(f"{item.result.address}  {summary}  ({item.seconds:.1f}s)")
         for output in outputs:
             print(f"    {output}")
     return 0

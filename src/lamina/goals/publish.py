@@ -11,8 +11,8 @@ import sys
 
 from lamina.backends.built import BuiltImage
 from lamina.errors import ConfigError
-from lamina.oci.index import images_of
-from lamina.oci.validate import validate
+from lamina.goals.build import build_all, write_retrying
+from lamina.goals.package import add_stamp_option
 from lamina.registry.reference import Reference, parse_reference
 from lamina.registry.remote_cache import RegistryCache
 from lamina.sinks import registry
@@ -26,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP)
     parser.add_argument("specs", nargs="*", help="target specs, e.g. :: or src/python/app:img")
     parser.add_argument("--dry-run", action="store_true", help="build and say where images would go; push nothing")
+    add_stamp_option(parser)
     return parser
 
 
@@ -47,30 +48,28 @@ def destination(built: BuiltImage, default_repository: str | None) -> tuple[Refe
 
 def run(args: argparse.Namespace, project) -> int:
     """Build every image target in the specs, then push each."""
-    targets = [t for t in project.graph.resolve_specs(args.specs or ["::"]) if project.registry.packager(t) is not None]
-    built = []
-    for target in targets:
-        result = project.registry.packager(target)(target, project)
-        if isinstance(result, BuiltImage):
-            for image in images_of(result.image):
-                validate(image)
-            built.append((result, *destination(result, project.config.default_repository)))
+    built = [item for item in build_all(project, args.specs) if isinstance(item.result, BuiltImage)]
     if not built:
         print("nothing to publish in " + " ".join(args.specs or ["::"]), file=sys.stderr)
         return 0
+    destinations = [destination(item.result, project.config.default_repository) for item in built]
     holders: dict[str, dict[str, str]] = {}  # registry -> {digest: repository}: blobs to mount, not upload
-    for result, reference, tags in built:
+    for item, (reference, tags) in zip(built, destinations):
         if args.dry_run:
-            print(f"{reference.name}@{result.image.digest}  (dry run: tags {', '.join(tags)} not pushed)")
+            print(f"{reference.name}@{item.result.image.digest}  (dry run: tags {', '.join(tags)} not pushed)")
             continue
         client = project.registry_client(reference.registry)
         remote = project.cache.actions.remote
         if isinstance(remote, RegistryCache) and remote.client.registry == reference.registry:
             holders.setdefault(reference.registry, {}).update(remote.held())  # mount, don't re-upload
-        report = registry.push(
-            result.image, reference, tags, client,
-            holders=holders.setdefault(reference.registry, {}), max_workers=project.config.max_workers,
-        )  # fmt: skip
+
+        def push(result, reference=reference, tags=tags, client=client):
+            return registry.push(
+                result.image, reference, tags, client,
+                holders=holders.setdefault(reference.registry, {}), max_workers=project.config.max_workers,
+            )  # fmt: skip
+
+        report = write_retrying(project, item, push)
         print(
             f"{reference.name}@{report.digest}  ({len(report.uploaded)} blobs uploaded, "
             f"{report.uploaded_bytes:,} bytes; {len(report.mounted)} mounted; {len(report.present)} already there)"

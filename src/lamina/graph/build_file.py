@@ -1,14 +1,23 @@
 """Evaluate BUILD files as restricted Python: only the BUILD vocabulary is in scope.
 
-No imports, no builtins, no file or network access. Each target call is recorded
-with its line; errors name the file and line and suggest the closest known name.
+No imports, no builtins beyond a few constructors, and, checked on the syntax tree
+before anything runs, no attribute or name that starts with ``_`` (``__class__``,
+``__globals__``) and none of the frame and code attributes (``gi_frame``, ``f_back``)
+through which Python code reaches the interpreter. With nothing else in scope, a BUILD
+file cannot read files, open sockets or run programs. Evaluation is bounded in time.
+Each target call is recorded with its line; errors name the file and line and suggest
+the closest known name.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
+import signal
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +25,13 @@ from lamina.errors import BuildFileError
 from lamina.graph.target import COMMON_FIELDS, TargetType
 
 BUILD_FILE_NAMES = ("BUILD", "BUILD.pants")
+TIMEOUT = 10.0  # seconds one BUILD file may take to evaluate
+_ALLOWED_DUNDERS = frozenset({"__defaults__"})
+_INTERPRETER_ATTRIBUTES = frozenset({
+    "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "ag_frame", "ag_code", "ag_await",
+    "f_back", "f_builtins", "f_code", "f_globals", "f_locals", "tb_frame", "tb_next", "func_globals", "func_code",
+    "format_map", "mro",
+})  # fmt: skip
 _SAFE_BUILTINS = {"True": True, "False": False, "None": None, "dict": dict, "list": list, "tuple": tuple, "len": len}
 
 
@@ -78,7 +94,50 @@ def _check_fields(target_type: TargetType, kwargs: Mapping[str, Any], path: str,
             )
 
 
-def evaluate(source: str, path: str, target_types: Mapping[str, TargetType]) -> BuildFile:
+def _check_restricted(tree: ast.AST, path: str) -> None:
+    """Refuse what would let BUILD code reach past its scope (private and dunder names and
+    attributes, the attributes of frames and code objects) or outlast its time limit (a
+    bare ``except:``)."""
+    nodes = [n for n in ast.walk(tree) if hasattr(n, "lineno")]
+    for node in sorted(nodes, key=lambda n: (n.lineno, n.col_offset, n.end_lineno or 0, n.end_col_offset or 0)):
+        if isinstance(node, ast.Attribute) and (node.attr.startswith("_") or node.attr in _INTERPRETER_ATTRIBUTES):
+            raise BuildFileError(
+                f"BUILD files may not use the attribute {node.attr!r}: they are evaluated with only lamina's "
+                "vocabulary in scope", path=path, line=node.lineno,
+            )  # fmt: skip
+        if isinstance(node, ast.ExceptHandler) and node.type is None:
+            raise BuildFileError("BUILD files may not use a bare `except:`", path=path, line=node.lineno)
+        name = node.id if isinstance(node, ast.Name) else getattr(node, "name", None)
+        if isinstance(name, str) and name.startswith("__") and name not in _ALLOWED_DUNDERS:
+            raise BuildFileError(
+                f"BUILD files may not use the name {name!r}", path=path, line=getattr(node, "lineno", None)
+            )
+
+
+class _OutOfTime(BaseException):
+    """Raised into a BUILD file that runs too long (a BaseException, so BUILD code cannot catch it)."""
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block after ``seconds`` (on the main thread, where signals arrive)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def evaluate(source: str, path: str, target_types: Mapping[str, TargetType], *, timeout: float = TIMEOUT) -> BuildFile:
     """Run one BUILD file's text and return what it declared."""
     result = BuildFile(path)
 
@@ -114,11 +173,21 @@ def evaluate(source: str, path: str, target_types: Mapping[str, TargetType]) -> 
     scope["__defaults__"] = defaults
     scope["__builtins__"] = dict(_SAFE_BUILTINS)
     try:
-        code = compile(source, path, "exec")
+        tree = ast.parse(source, path)
     except SyntaxError as err:
         raise BuildFileError(f"invalid syntax: {err.msg}", path=path, line=err.lineno) from None
+    except ValueError as err:  # e.g. a NUL byte
+        raise BuildFileError(f"invalid syntax: {err}", path=path) from None
+    _check_restricted(tree, path)
+    code = compile(tree, path, "exec")
     try:
-        exec(code, scope)  # noqa: S102 - restricted scope, no builtins
+        with _time_limit(timeout):
+            exec(code, scope)  # noqa: S102 - restricted scope, no builtins, checked tree
+    except _OutOfTime:
+        raise BuildFileError(
+            f"evaluating took longer than {timeout:g} s; a BUILD file declares targets and should not compute",
+            path=path,
+        ) from None
     except NameError as err:
         line = _traceback_line(err, path)
         name = getattr(err, "name", None) or str(err)

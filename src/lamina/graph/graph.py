@@ -2,14 +2,15 @@
 
 Edges are the explicit ``dependencies`` plus those inferred from Python imports, as
 Pants infers them: first-party modules through source roots, third-party modules
-through the requirement targets of the same resolve.
+through the requirement targets of the same resolve. Every walk over the graph is
+iterative and visits each target once, so a chain of thousands of targets (or a
+"ladder" where each depends on the next two) costs time in proportion to its size.
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
-import os
 import posixpath
 import sys
 from collections.abc import Iterable
@@ -23,53 +24,76 @@ from lamina.config import Config
 from lamina.errors import AddressError, BuildFileError, DependencyCycleError
 from lamina.graph.address import Address, parse_address
 from lamina.graph.build_file import BUILD_FILE_NAMES, BuildFile, check_required, evaluate
+from lamina.graph.files import GlobError, Ignores, match_globs, walk
 from lamina.graph.imports import parse_imports
 from lamina.graph.module_mapping import ModuleNamesHook, default_modules
+from lamina.graph.overrides import file_overrides, requirement_overrides
 from lamina.graph.source_roots import SourceRoots
 from lamina.graph.target import Registry, Target
+from lamina.graph.tags import TagFilter
 from lamina.sources import SCHEMES as BASE_SCHEMES
 
 log = logging.getLogger(__name__)
 
-_SKIPPED_DIRS = {"dist", "node_modules", "__pycache__"}
 
-
-def _glob(directory: Path, patterns: Iterable[str], build_root: Path) -> tuple[str, ...]:
-    included: set[Path] = set()
-    excluded: set[Path] = set()
-    for pattern in patterns:
-        target = excluded if pattern.startswith("!") else included
-        target.update(p for p in directory.glob(pattern.lstrip("!")) if p.is_file())
-    return tuple(sorted(p.relative_to(build_root).as_posix() for p in included - excluded))
+def read_text(root: Path, path: str, *, what: str, context: Target | None = None) -> str:
+    """A repository file as UTF-8 text; a clear error naming the file (and line) otherwise."""
+    try:
+        data = (root / path).read_bytes()
+    except FileNotFoundError:
+        where = f" (read by {context.address} at {context.build_file}:{context.line})" if context else ""
+        raise BuildFileError(f"{what} {path} does not exist{where}") from None
+    except OSError as err:
+        raise BuildFileError(f"cannot read {what} {path}: {err.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise BuildFileError(
+            f"{what} is not UTF-8 text (byte 0x{data[err.start]:02x}); save it as UTF-8", path=path, line=line
+        ) from None
 
 
 class BuildGraph:
     """Targets by address, with explicit and inferred dependencies."""
 
-    def __init__(self, config: Config, registry: Registry, *, module_names: ModuleNamesHook | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        registry: Registry,
+        *,
+        module_names: ModuleNamesHook | None = None,
+        tag_filters: Iterable[str] = (),
+    ) -> None:
         self.config = config
         self.registry = registry
         self.build_root = config.build_root
         self.source_roots = SourceRoots(config.root_patterns)
+        self.ignores = Ignores(
+            self.build_root,
+            config.pants_ignore,
+            use_gitignore=config.pants_ignore_use_gitignore,
+            dist_dir=config.dist_dir,
+        )
         self.module_names = module_names
+        self.tag_filter = TagFilter(tag_filters)
         self.targets: dict[str, Target] = {}
+        self._generated: dict[str, list[Target]] = {}  # generator address -> its generated targets
+        self._dependencies: dict[str, list[Target]] = {}
+        self._acyclic: set[str] = set()  # targets whose explicit dependencies are known to have no cycle
         self._warned: set[tuple[str, int, str]] = set()
         self._load()
 
     # -- loading ----------------------------------------------------------------------
 
-    def _build_files(self) -> list[Path]:
-        found = []
-        for directory, dirs, files in os.walk(self.build_root):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-            found.extend(Path(directory) / f for f in files if f in BUILD_FILE_NAMES)
-        return sorted(found)
+    def _build_files(self) -> list[str]:
+        return sorted(p for p in walk(self.build_root, "", self.ignores) if posixpath.basename(p) in BUILD_FILE_NAMES)
 
     def _load(self) -> None:
         parsed: dict[str, BuildFile] = {}
-        for path in self._build_files():
-            relative = path.relative_to(self.build_root).as_posix()
-            parsed[relative] = evaluate(path.read_text(), relative, self.registry.target_types)
+        for relative in self._build_files():
+            text = read_text(self.build_root, relative, what="BUILD file")
+            parsed[relative] = evaluate(text, relative, self.registry.target_types)
         for relative, build_file in parsed.items():
             spec_path = posixpath.dirname(relative)
             defaults = self._defaults_for(spec_path, parsed)
@@ -82,16 +106,17 @@ class BuildGraph:
                     fields = {k: v for k, v in fields.items() if k in known}
                 name = fields.get("name") or posixpath.basename(spec_path) or self.build_root.name
                 fields["name"] = name
-                address = Address(spec_path, name)
-                target = Target(address, declaration.alias, fields, relative, declaration.line)
-                if "sources" in fields and target_type.alias not in ("python_sources",):
+                target = Target(Address(spec_path, name), declaration.alias, fields, relative, declaration.line)
+                if target_type.generates is None and "sources" in fields:
                     target = self._with_sources(target, fields["sources"])
-                elif target_type.alias in ("resource", "file"):
-                    target = self._with_sources(target, [fields["source"]])
+                elif target_type.generates is None and target_type.field("source") is not None and fields.get("source"):
+                    target = self._with_sources(target, [fields["source"]], single=True)
                 self._add(target)
                 if target_type.generates:
-                    for generated in self._generate(target, target_type.generates):
-                        self._add(generated)
+                    generated = self._generate(target, target_type.generates)
+                    self._generated[str(target.address)] = generated
+                    for each in generated:
+                        self._add(each)
 
     def _defaults_for(self, spec_path: str, parsed: dict[str, BuildFile]) -> dict[str, dict]:
         chain, directory = [], spec_path
@@ -119,78 +144,99 @@ class BuildGraph:
             )
         self.targets[key] = target
 
-    def _with_sources(self, target: Target, patterns) -> Target:
-        directory = self.build_root / target.address.spec_path
-        sources = _glob(directory, [patterns] if isinstance(patterns, str) else patterns, self.build_root)
+    def _with_sources(self, target: Target, patterns, *, single: bool = False) -> Target:
+        patterns = [patterns] if isinstance(patterns, str) else list(patterns or ())
+        try:
+            sources = match_globs(self.build_root, target.address.spec_path, patterns, self.ignores)
+        except GlobError as err:
+            raise BuildFileError(f"{target.address}: {err}", path=target.build_file, line=target.line) from None
+        if single and not sources:
+            raise BuildFileError(
+                f"{target.address}: source={patterns[0]!r} names no file in {target.address.spec_path or 'the build root'}",
+                path=target.build_file,
+                line=target.line,
+            )
         return Target(target.address, target.alias, target.fields, target.build_file, target.line, sources)
 
     def _generate(self, generator: Target, alias: str) -> list[Target]:
+        if alias == "python_requirement":
+            return self._generate_requirements(generator)
         address, fields = generator.address, generator.fields
-        common = {"resolve": fields.get("resolve"), "dependencies": fields.get("dependencies") or ()}
-        if alias == "python_source":
-            with_sources = self._with_sources(
-                generator, fields.get("sources") or self.registry.target_types[generator.alias].field("sources").default
+        common = {
+            "resolve": fields.get("resolve"),
+            "dependencies": fields.get("dependencies") or (),
+            "tags": fields.get("tags"),
+        }
+        default = self.registry.target_types[generator.alias].field("sources").default
+        with_sources = self._with_sources(generator, fields.get("sources") or default)
+        relative = {path: posixpath.relpath(path, address.spec_path or ".") for path in with_sources.sources}
+        overrides = file_overrides(generator, self.registry.target_types[alias], relative.values())
+        return [
+            Target(
+                Address(address.spec_path, address.name, relative_file=relative[path]),
+                alias,
+                {**common, **overrides.get(relative[path], {}), "source": path},
+                generator.build_file,
+                generator.line,
+                (path,),
             )
-            return [
-                Target(
-                    Address(
-                        address.spec_path, address.name, relative_file=posixpath.relpath(path, address.spec_path or ".")
-                    ),
-                    alias,
-                    {**common, "source": path},
-                    generator.build_file,
-                    generator.line,
-                    (path,),
-                )
-                for path in with_sources.sources
-            ]
+            for path in with_sources.sources
+        ]
+
+    def _generate_requirements(self, generator: Target) -> list[Target]:
+        address, fields = generator.address, generator.fields
         source = posixpath.join(address.spec_path, fields.get("source") or "requirements.txt")
-        try:
-            text = (self.build_root / source).read_text()
-        except FileNotFoundError:
-            raise BuildFileError(
-                f"{generator.alias} reads {source}, which does not exist",
-                path=generator.build_file,
-                line=generator.line,
-            ) from None
+        text = read_text(self.build_root, source, what="requirements file", context=generator)
         mapping = {canonicalize_name(k): tuple(v) for k, v in (fields.get("module_mapping") or {}).items()}
-        generated = []
+        common = {
+            "resolve": fields.get("resolve"),
+            "dependencies": fields.get("dependencies") or (),
+            "tags": fields.get("tags"),
+        }
+        lines = []
         for number, line in enumerate(text.splitlines(), 1):
             line = line.split(" #")[0].strip()
             if not line or line.startswith(("#", "-")):
                 continue
             try:
-                requirement = Requirement(line)
+                lines.append((Requirement(line), line))
             except InvalidRequirement as err:
                 raise BuildFileError(f"invalid requirement {line!r}: {err}", path=source, line=number) from None
-            generated.append(
-                Target(
-                    Address(address.spec_path, address.name, generated=requirement.name),
-                    alias,
-                    {**common, "requirements": (line,), "modules": mapping.get(canonicalize_name(requirement.name))},
-                    generator.build_file,
-                    generator.line,
-                    (source,),
-                )
+        overrides = requirement_overrides(
+            generator, self.registry.target_types["python_requirement"], [r.name for r, _ in lines]
+        )
+        return [
+            Target(
+                Address(address.spec_path, address.name, generated=requirement.name),
+                "python_requirement",
+                {
+                    **common,
+                    "requirements": (line,),
+                    "modules": mapping.get(canonicalize_name(requirement.name)),
+                    **overrides.get(canonicalize_name(requirement.name), {}),
+                },
+                generator.build_file,
+                generator.line,
+                (source,),
             )
-        return generated
+            for requirement, line in lines
+        ]
 
     # -- module maps ------------------------------------------------------------------
 
     @cached_property
     def python_files(self) -> dict[str, Target]:
         """Build-root-relative ``.py`` path -> its python_source target."""
-        return {t.sources[0]: t for t in self.targets.values() if t.alias == "python_source"}
+        return {t.sources[0]: t for t in self.targets.values() if t.alias == "python_source" and t.sources}
 
     @cached_property
     def first_party_modules(self) -> dict[str, Target]:
         """Module name -> the python_source target defining it."""
         modules = {}
-        for target in self.targets.values():
-            if target.alias == "python_source":
-                module = self.source_roots.module_of(target.sources[0])
-                if module:
-                    modules[module] = target
+        for path, target in self.python_files.items():
+            module = self.source_roots.module_of(path)
+            if module:
+                modules[module] = target
         return modules
 
     @cached_property
@@ -202,7 +248,14 @@ class BuildGraph:
                 continue
             resolve = self.resolve_of(target)
             for requirement in target.get("requirements", ()):
-                name = Requirement(requirement).name
+                try:
+                    name = Requirement(requirement).name
+                except InvalidRequirement as err:
+                    raise BuildFileError(
+                        f"{target.address}: invalid requirement {requirement!r}: {err}",
+                        path=target.build_file,
+                        line=target.line,
+                    ) from None
                 modules = (
                     target.get("modules")
                     or (self.module_names(name, resolve) if self.module_names else None)
@@ -245,14 +298,13 @@ class BuildGraph:
         return included, excluded
 
     def dependencies(self, target: Target) -> list[Target]:
-        """Direct dependencies: explicit, generated (for generators) and inferred."""
+        """Direct dependencies: explicit, generated (for generators) and inferred (memoized)."""
+        key = str(target.address)
+        if key in self._dependencies:
+            return self._dependencies[key]
         explicit, excluded = self.explicit_dependencies(target)
-        found = list(explicit)
-        if target.alias in ("python_sources", "python_requirements"):
-            found.extend(
-                t for t in self.targets.values() if t.address.is_generated and t.address.generator == target.address
-            )
-        if target.alias == "python_source":
+        found = list(explicit) + self._generated.get(key, [])
+        if target.alias == "python_source" and target.sources:
             found.extend(self._inferred(target))
         if target.alias == "python_image":
             found.append(self.entry_point(target)[0])
@@ -260,7 +312,13 @@ class BuildGraph:
             if base is not None:
                 found.append(base)
         unique = {str(t.address): t for t in found if str(t.address) not in excluded and t is not target}
-        return [unique[key] for key in sorted(unique)]
+        self._dependencies[key] = [unique[k] for k in sorted(unique)]
+        return self._dependencies[key]
+
+    def _warn_once(self, path: str, line: int, message: str) -> None:
+        if (path, line, message) not in self._warned:
+            self._warned.add((path, line, message))
+            log.warning("%s:%d: %s", path, line, message)
 
     def _inferred(self, target: Target) -> list[Target]:
         path = target.sources[0]
@@ -268,20 +326,27 @@ class BuildGraph:
         found = self._init_files(path)
         data = (self.build_root / path).read_bytes()
         third_party = self.third_party_modules.get(self.resolve_of(target), {})
-        for imported in parse_imports(data, module, is_package=path.endswith("__init__.py"), filename=path):
+        try:
+            imports = parse_imports(data, module, is_package=path.endswith("__init__.py"), filename=path)
+        except (SyntaxError, ValueError) as err:
+            line = getattr(err, "lineno", None) or 1
+            reason = getattr(err, "msg", None) or str(err)
+            self._warn_once(
+                path, line,
+                f"cannot parse ({reason}), so its imports are not inferred and an image may lack what it imports; "
+                "fix the file, or list what it imports in the dependencies of its target",
+            )  # fmt: skip
+            return found
+        for imported in imports:
             provider = self._provider(imported.candidates, third_party)
             if provider is not None:
                 found.extend(provider)
             elif imported.candidates[-1].split(".")[0] not in sys.stdlib_module_names:
-                key = (path, imported.line, imported.candidates[-1])
-                if key not in self._warned:
-                    self._warned.add(key)
-                    log.warning(
-                        "%s:%d: cannot infer a dependency for import %r: no first-party source or requirement provides it",
-                        path,
-                        imported.line,
-                        imported.candidates[-1],
-                    )
+                self._warn_once(
+                    path, imported.line,
+                    f"cannot infer a dependency for import {imported.candidates[-1]!r}: "
+                    "no first-party source or requirement provides it",
+                )  # fmt: skip
         return found
 
     def _init_files(self, path: str) -> list[Target]:
@@ -318,29 +383,44 @@ class BuildGraph:
             module = reference
             source = self.first_party_modules.get(reference)
         if source is None or module is None:
+            close = difflib.get_close_matches(reference, list(self.first_party_modules), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
             raise AddressError(
                 f"{image.address} (at {image.build_file}:{image.line}): entry_point {entry!r} names no first-party "
-                "module; give 'pkg.mod:func', 'pkg.mod' or a file relative to the BUILD file, owned by a python_sources target"
+                "module; give 'pkg.mod:func', 'pkg.mod' or a file relative to the BUILD file, owned by a python_sources "
+                f"target{hint}"
             )
         return source, f"{module}:{function}" if function else module
 
     def base_target(self, image: Target) -> Target | None:
-        """The target an image's ``base=`` names (``:name``, ``//dir:name`` or ``dir:name``),
-        or None when it names an image by another form (``docker-archive:...``, ``scratch``)."""
+        """The target an image's ``base=`` names, or None when it names an image another way
+        (``docker-archive:...``, ``scratch``, a registry reference). A ``dir:name`` whose
+        directory holds a BUILD file is an address and must name a target."""
         spec = image.get("base") or self.config.default_base
         if not spec or spec == "scratch" or spec.split(":", 1)[0] in BASE_SCHEMES:
             return None
-        if spec.startswith((":", "//")):
+        if spec.startswith((":", "//")) or self._is_build_directory(spec):
             return self.address_of(spec, relative_to=image.address.spec_path, context=image)
-        try:
-            return self.address_of(spec, relative_to=image.address.spec_path, context=image)
-        except AddressError:
-            return None  # not an address: a reference for the image sources to read
+        bases = [t for t in self.targets.values() if t.alias in self.registry.base_builders]
+        close = difflib.get_close_matches(spec, [str(t.address) for t in bases], n=1, cutoff=0.8)
+        first, _, rest = spec.partition("/")
+        names_registry = bool(rest) and ("." in first or ":" in first or first == "localhost")
+        if close and not names_registry:
+            raise AddressError(
+                f"{image.address} (at {image.build_file}:{image.line}): base={spec!r} names no target; did you mean "
+                f"//{close[0]}? (an image on Docker Hub is written with its registry: docker.io/{spec})"
+            )
+        return None
+
+    def _is_build_directory(self, spec: str) -> bool:
+        path, _, _ = parse_address(spec)
+        return bool(path) and any((self.build_root / path / name).is_file() for name in BUILD_FILE_NAMES)
 
     # -- queries ----------------------------------------------------------------------
 
     def resolve_specs(self, specs: Iterable[str]) -> list[Target]:
-        """Targets matched by Pants-style specs (``::``, ``dir::``, ``dir:``, ``dir:name``, ``dir``)."""
+        """Targets matched by Pants-style specs (``::``, ``dir::``, ``dir:``, ``dir:name``, ``dir``),
+        kept when they pass the ``--tag`` filters."""
         matched: dict[str, Target] = {}
         for spec in specs:
             spec = spec.rstrip("/") if not spec.endswith("::") else spec
@@ -360,11 +440,13 @@ class BuildGraph:
                     raise AddressError(f"spec {spec!r}: no targets in {prefix or 'the build root'}")
             else:
                 chosen = [self.address_of(spec)]
-            matched.update((str(t.address), t) for t in chosen)
+            matched.update((str(t.address), t) for t in chosen if self.tag_filter.keeps(t.get("tags") or ()))
         return [matched[key] for key in sorted(matched)]
 
     def closure(self, roots: Iterable[Target]) -> list[Target]:
         """Roots and everything they depend on, transitively; explicit cycles are errors."""
+        roots = list(roots)
+        self._check_explicit_cycles(roots)
         seen: dict[str, Target] = {}
         stack = list(roots)
         while stack:
@@ -373,24 +455,34 @@ class BuildGraph:
             if key in seen:
                 continue
             seen[key] = target
-            self._check_explicit_cycle(target)
             stack.extend(self.dependencies(target))
         return [seen[key] for key in sorted(seen)]
 
-    def _check_explicit_cycle(self, start: Target) -> None:
+    def _check_explicit_cycles(self, roots: list[Target]) -> None:
+        """Depth-first over explicit dependencies, each target visited once (three colours)."""
+        on_path: dict[str, int] = {}  # target -> its position on the current path
         path: list[str] = []
-
-        def visit(target: Target) -> None:
+        stack: list[tuple[Target, Iterable[Target] | None]] = [(root, None) for root in reversed(roots)]
+        while stack:
+            target, pending = stack.pop()
             key = str(target.address)
-            if key in path:
-                cycle = " -> ".join([*path[path.index(key) :], key])
-                raise DependencyCycleError(f"dependency cycle: {cycle}; remove one of these explicit dependencies")
-            path.append(key)
-            for dependency in self.explicit_dependencies(target)[0]:
-                visit(dependency)
-            path.pop()
-
-        visit(start)
+            if pending is None:  # first visit
+                if key in self._acyclic:
+                    continue
+                if key in on_path:
+                    cycle = " -> ".join([*path[on_path[key] :], key])
+                    raise DependencyCycleError(f"dependency cycle: {cycle}; remove one of these explicit dependencies")
+                on_path[key] = len(path)
+                path.append(key)
+                pending = iter(self.explicit_dependencies(target)[0] + self._generated.get(key, []))
+            child = next(pending, None)  # type: ignore[arg-type]
+            if child is None:
+                self._acyclic.add(key)
+                del on_path[key]
+                path.pop()
+                continue
+            stack.append((target, pending))
+            stack.append((child, None))
 
     def dependents(self, targets: Iterable[Target], *, transitive: bool = False) -> list[Target]:
         """Targets depending on any of ``targets`` (directly, or transitively)."""

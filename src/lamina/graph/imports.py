@@ -15,11 +15,9 @@ class Import:
 
 
 def parse_imports(source: bytes, module: str | None, *, is_package: bool, filename: str) -> list[Import]:
-    """Imports in ``source``; relative imports resolved against ``module``."""
-    try:
-        tree = ast.parse(source, filename=filename)
-    except SyntaxError:
-        return []
+    """Imports in ``source``; relative imports resolved against ``module``. Raises
+    ``SyntaxError`` (or ``ValueError``) when the file cannot be parsed."""
+    tree = ast.parse(source, filename=filename)
     found: list[Import] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -46,3 +44,29 @@ def parse_imports(source: bytes, module: str | None, *, is_package: bool, filena
         ):
             found.append(Import((node.args[0].value,), node.lineno))
     return found
+
+
+def module_defines(source: bytes, name: str, filename: str) -> tuple[bool, list[str]]:
+    """Whether a module binds ``name`` at its top level, and the names it binds. A module
+    with ``from x import *`` or a module ``__getattr__`` may bind anything: True."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except (SyntaxError, ValueError):
+        return True, []  # the parse failure is reported where imports are inferred
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(alias.name == "*" for alias in node.names):
+                return True, names
+            names += [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+        else:  # assignments, and what `if`/`try`/`with` blocks bind (generously: nested bodies too)
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+                    names.append(inner.id)
+                elif isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    names.append(inner.name)
+                elif isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    names += [(alias.asname or alias.name).split(".")[0] for alias in inner.names]
+    return name in names or "__getattr__" in names, sorted(set(names))

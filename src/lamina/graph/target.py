@@ -4,7 +4,8 @@ A user-facing field is defined once, with its help text and default. Plugins nam
 in ``[GLOBAL] backend_packages`` use the same API as lamina's own backends: a
 ``register.py`` (or the package itself) with ``target_types()`` and optionally
 ``rules()`` returning ``{target_type_alias: packager}`` and ``base_builders()`` returning
-``{target_type_alias: builder}`` for targets an image's ``base=`` may name.
+``{target_type_alias: builder}`` for targets an image's ``base=`` may name, and
+``library_packages()`` saying how such a base target can gain a shared library it lacks.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ COMMON_FIELDS = (
     Field("name", "The target's name, unique in its directory; defaults to the directory's name."),
     Field("dependencies", "Addresses this target depends on beyond what is inferred; `!addr` excludes one.", ()),
     Field("description", "A human-readable description of the target."),
-    Field("tags", "Arbitrary strings to select targets by."),
+    Field("tags", "Arbitrary strings to select targets by (`--tag=name`, `--tag=-name`), as in Pants.", ()),
 )
 
 
@@ -83,6 +84,7 @@ class Target:
 
 Packager = Callable[[Target, Any], Any]
 BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
+LibraryPackages = Callable[..., str]  # (base target, project, platform, sonames, dirs) -> what to add, as advice
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Registry:
     target_types: dict[str, TargetType] = field(default_factory=dict)
     packagers: dict[str, Packager] = field(default_factory=dict)
     base_builders: dict[str, BaseBuilder] = field(default_factory=dict)
+    library_packages: dict[str, LibraryPackages] = field(default_factory=dict)
 
     def register_target_types(self, types: Sequence[TargetType]) -> None:
         """Add target types (a later registration of the same alias wins)."""
@@ -123,3 +126,5 @@ class Registry:
             self.register_rules(module.rules())
         if hasattr(module, "base_builders"):
             self.base_builders.update(module.base_builders())
+        if hasattr(module, "library_packages"):
+            self.library_packages.update(module.library_packages())

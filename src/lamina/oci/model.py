@@ -23,6 +23,19 @@ def sha256_digest(data: bytes) -> str:
     return f"sha256:{hashlib.sha256(data).hexdigest()}"
 
 
+def json_object(data: bytes, what: str) -> dict:
+    """``data`` parsed as a JSON object; an ``ImageError`` naming ``what`` otherwise."""
+    from lamina.errors import ImageError
+
+    try:
+        value = json.loads(data)
+    except ValueError as err:
+        raise ImageError(f"{what} is not JSON ({err})") from None
+    if not isinstance(value, dict):
+        raise ImageError(f"{what} is not a JSON object")
+    return value
+
+
 def canonical_json(obj: object) -> bytes:
     """Compact JSON with sorted keys: the one byte form lamina writes for configs and manifests."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import copy
-import os
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
 
 from lamina.oci.image import Image
 from lamina.oci.layer import Layer
@@ -54,7 +52,5 @@ def with_annotations(image: Image, annotations: Mapping[str, str]) -> Image:
     return replace(image, annotations={**image.annotations, **annotations})
 
 
-def created_timestamp() -> str:
-    """A fixed creation time: ``SOURCE_DATE_EPOCH`` if set, else the Unix epoch (as ko does)."""
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+UNSTAMPED_CREATED = "1970-01-01T00:00:00Z"
+"""The ``created`` time of an image that is not stamped: fixed, so digests depend on inputs only."""

@@ -44,7 +44,16 @@ class _Member:
 
 
 def _clean(path: str) -> str:
-    return posixpath.normpath("/" + path.lstrip("./").lstrip("/")) if path not in ("", ".", "./") else "/"
+    """A member name as an absolute in-image path: ``./a``, ``a`` and ``/a`` are ``/a``; ``..``
+    cannot climb above the root. Leading dots of names (``.wh.x``, ``.bashrc``) are kept."""
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part and part != ".":
+            parts.append(part)
+    return "/" + "/".join(parts)
 
 
 class LayeredTree:
@@ -63,17 +72,35 @@ class LayeredTree:
         return cls(tuple(image.layers))
 
     def _remove(self, path: str) -> None:
-        for child in list(self._children.pop(path, ())):
-            self._remove(posixpath.join(path, child))
-        self._members.pop(path, None)
+        """Forget ``path`` and everything below it (iteratively: trees may be thousands deep)."""
         self._children.get(posixpath.dirname(path), set()).discard(posixpath.basename(path))
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            stack.extend(posixpath.join(current, child) for child in self._children.pop(current, ()))
+            self._members.pop(current, None)
+
+    def _holds_layer(self, path: str, position: int) -> bool:
+        """Whether layer ``position`` put ``path`` or anything below it in the tree."""
+        stack = [path]
+        while stack:
+            current = stack.pop()
+            member = self._members.get(current)
+            if member is not None and member.layer == position:
+                return True
+            stack.extend(posixpath.join(current, child) for child in self._children.get(current, ()))
+        return False
 
     def _add(self, path: str, member: _Member | None) -> None:
-        parent, name = posixpath.split(path)
-        if parent != path:
-            if parent not in self._children:
-                self._add(parent, None)
-            self._children[parent].add(name)
+        """Record ``path`` (and any missing parent directories) without recursion."""
+        child = path
+        parent = posixpath.dirname(child)
+        while child != "/":
+            known = parent in self._children
+            self._children.setdefault(parent, set()).add(posixpath.basename(child))
+            if known:
+                break
+            child, parent = parent, posixpath.dirname(parent)
         if member is not None:
             self._members[path] = member
         if member is None or member.info.isdir():
@@ -85,9 +112,10 @@ class LayeredTree:
                 for info in archive:
                     path = _clean(info.name)
                     directory, name = posixpath.split(path)
-                    if name == _OPAQUE:
+                    if name == _OPAQUE:  # hides what lower layers put in the directory, not this layer's entries
                         for child in list(self._children.get(directory, ())):
-                            self._remove(posixpath.join(directory, child))
+                            if not self._holds_layer(posixpath.join(directory, child), position):
+                                self._remove(posixpath.join(directory, child))
                     elif name.startswith(_WHITEOUT):
                         self._remove(posixpath.join(directory, name[len(_WHITEOUT) :]))
                     elif path != "/":

@@ -1,28 +1,53 @@
 """A client of PEP 691 (JSON) simple package indexes, for finding locked artifacts.
 
-Index URLs come from lamina's configuration, never from the host's pip config.
+Index URLs come from lamina's configuration, never from the host's pip config. What an
+index says is checked before it is believed: a file whose name is not a wheel or sdist
+name (``../x``, ``a/b.whl``) or whose sha256 is malformed is ignored, so an index's
+words are never used as a path.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
-from lamina.download import session
-from lamina.errors import FetchError
+from lamina.errors import FetchError, TransportError
+from lamina.redact import redact
+from lamina.transport import Transport
 
-if TYPE_CHECKING:
-    import requests
+log = logging.getLogger(__name__)
 
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 DEFAULT_INDEX = "https://pypi.org/simple"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_METADATA = 16 << 20
+
+
+def is_artifact_filename(filename: object) -> bool:
+    """Whether ``filename`` is a plain wheel or sdist file name (no directory part)."""
+    if not isinstance(filename, str) or "/" in filename or "\\" in filename or filename.startswith("."):
+        return False
+    try:
+        if filename.endswith(".whl"):
+            parse_wheel_filename(filename)
+        else:
+            parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -49,17 +74,11 @@ class IndexFile:
 class PackageIndex:
     """The files of projects on one or more simple indexes, memoized for the run."""
 
-    def __init__(self, urls: Sequence[str] = (DEFAULT_INDEX,), *, http: requests.Session | None = None) -> None:
+    def __init__(self, urls: Sequence[str], transport: Transport) -> None:
         self.urls = tuple(u.rstrip("/") for u in urls)
-        if http is not None:
-            self.http = http
+        self.transport = transport
         self._files: dict[str, list[IndexFile]] = {}
         self._lock = threading.Lock()
-
-    @cached_property
-    def http(self) -> requests.Session:
-        """The HTTP session, made on first use."""
-        return session()
 
     def files(self, name: str) -> list[IndexFile]:
         """Every file of project ``name`` on every configured index."""
@@ -75,47 +94,62 @@ class PackageIndex:
         return found
 
     def _project(self, index: str, name: str) -> list[IndexFile]:
-        import requests
-
         url = f"{index}/{name}/"
         try:
-            response = self.http.get(url, headers={"Accept": ACCEPT}, timeout=60)
-        except requests.RequestException as err:
-            raise FetchError(f"cannot reach package index {index}: {err}") from err
+            response = self.transport.request("GET", url, headers={"Accept": ACCEPT}, timeout=60)
+        except TransportError as err:
+            raise FetchError(f"cannot reach package index {redact(index)}: {err}") from None
         if response.status_code == 404:
             return []
         if not response.ok:
-            raise FetchError(f"package index {index} answered {response.status_code} for {name}")
+            raise FetchError(f"package index {redact(index)} answered HTTP {response.status_code} for {name}")
         try:
             entries = response.json()["files"]
-        except (ValueError, KeyError) as err:
-            raise FetchError(f"package index {index} did not answer {name} in the JSON simple API (PEP 691)") from err
-        files = []
-        for entry in entries:
-            sha256 = (entry.get("hashes") or {}).get("sha256")
-            if not sha256:
-                continue
-            metadata = entry.get("core-metadata") or entry.get("data-dist-info-metadata")
-            files.append(
-                IndexFile(
-                    filename=entry["filename"],
-                    url=urljoin(url, entry["url"]),
-                    sha256=sha256,
-                    requires_python=entry.get("requires-python"),
-                    metadata_sha256=metadata.get("sha256") if isinstance(metadata, dict) else None,
-                )
-            )
-        return files
+            if not isinstance(entries, list):
+                raise TypeError("files is not a list")
+        except (ValueError, KeyError, TypeError) as err:
+            raise FetchError(
+                f"package index {redact(index)} did not answer {name} in the JSON simple API (PEP 691): {err}"
+            ) from None
+        return [file for entry in entries if (file := _index_file(entry, url, index)) is not None]
 
     def metadata(self, file: IndexFile) -> bytes:
         """The file's core METADATA (PEP 658), verified against the index's hash."""
-        import requests
-
+        where = f"metadata of {file.filename}"
         try:
-            response = self.http.get(file.url.split("#")[0] + ".metadata", timeout=60)
-            response.raise_for_status()
-        except requests.RequestException as err:
-            raise FetchError(f"cannot fetch metadata of {file.filename}: {err}") from err
-        if file.metadata_sha256 and hashlib.sha256(response.content).hexdigest() != file.metadata_sha256:
-            raise FetchError(f"metadata of {file.filename} does not match the index's sha256")
-        return response.content
+            response = self.transport.request("GET", file.url.split("#")[0] + ".metadata", timeout=60)
+        except TransportError as err:
+            raise FetchError(f"cannot fetch {where}: {err}") from None
+        if not response.ok:
+            raise FetchError(f"cannot fetch {where}: HTTP {response.status_code}")
+        data = response.content
+        if len(data) > _MAX_METADATA:
+            raise FetchError(f"{where} is larger than {_MAX_METADATA >> 20} MB; refused")
+        if file.metadata_sha256 and hashlib.sha256(data).hexdigest() != file.metadata_sha256:
+            raise FetchError(f"{where} does not match the index's sha256")
+        return data
+
+
+def _index_file(entry: object, project_url: str, index: str) -> IndexFile | None:
+    """One entry of a project page, or None when it is malformed or unsafe (logged)."""
+    if not isinstance(entry, dict):
+        return None
+    filename, href = entry.get("filename"), entry.get("url")
+    sha256 = (entry.get("hashes") or {}).get("sha256") if isinstance(entry.get("hashes"), dict) else None
+    if not sha256 or not isinstance(href, str):
+        return None
+    if not is_artifact_filename(filename) or not _SHA256.fullmatch(str(sha256)):
+        log.info("package index %s lists a file with an unusable name or hash (%r); ignored", redact(index), filename)
+        return None
+    metadata = entry.get("core-metadata") or entry.get("data-dist-info-metadata")
+    metadata_sha256 = metadata.get("sha256") if isinstance(metadata, dict) else None
+    requires_python = entry.get("requires-python")
+    return IndexFile(
+        filename=filename,
+        url=urljoin(project_url, href),
+        sha256=str(sha256),
+        requires_python=requires_python if isinstance(requires_python, str) else None,
+        metadata_sha256=metadata_sha256
+        if isinstance(metadata_sha256, str) and _SHA256.fullmatch(metadata_sha256)
+        else None,
+    )

@@ -3,7 +3,9 @@
 ``pip-compile`` runs in a subprocess with a scrubbed environment: no pip configuration
 file and no ``PIP_*`` setting other than transport ones (certificates, proxy, timeouts)
 reaches it, so a developer's ``find-links`` or extra index cannot leak into a lock that
-CI then fails to reproduce. Only the index URLs given are used.
+CI then fails to reproduce. Only the index URLs given are used; they reach pip-tools in
+its environment (with their credentials, if any), never on its command line, and never
+in the lock.
 
 The resolve is fresh every time (like ``pants generate-lockfiles``): existing pins are
 not preferred. The new lock is written next to the old one and renamed over it only
@@ -23,7 +25,10 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from lamina.atomic import sweep, temp_name
 from lamina.errors import ResolveError
+from lamina.redact import Credentials, redact, with_credentials
+from lamina.transport import netloc
 
 _KEPT_PIP_SETTINGS = frozenset(
     {"PIP_CERT", "PIP_CLIENT_CERT", "PIP_PROXY", "PIP_TIMEOUT", "PIP_DEFAULT_TIMEOUT", "PIP_RETRIES"}
@@ -41,11 +46,13 @@ def generate_lockfile(
     resolve_name: str,
     python_version: str | None,
     index_urls: Sequence[str],
+    credentials: Mapping[str, Credentials] | None = None,
 ) -> None:
     """Resolve ``requirements`` with pip-tools into a hash-pinned lock at ``output``.
 
     ``python_version`` (``"3.11"`` or ``"3.11.2"``) is the resolve's Python; ``index_urls``
-    are the package indexes, the first one primary. Raises ``ResolveError`` with
+    are the package indexes, the first one primary, and ``credentials`` (host -> login)
+    what to send them. Raises ``ResolveError`` with
     pip-tools' own explanation when the requirements cannot be resolved.
     """
     _check_python(python_version, resolve_name)
@@ -53,14 +60,18 @@ def generate_lockfile(
     with tempfile.TemporaryDirectory(prefix="lamina-lockgen-") as workdir:
         requirements_in = "".join(f"{line}\n" for line in requirements)
         (Path(workdir) / _INPUT_NAME).write_text(requirements_in, encoding="utf-8")
-        handle, staged_name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-        os.close(handle)
-        staged = Path(staged_name)
+        sweep(output.parent)
+        staged = output.parent / temp_name(output.name)
+        urls = [with_credentials(url, (credentials or {}).get(netloc(url))) for url in index_urls]
         try:
             completed = subprocess.run(
-                _command(staged, index_urls),
+                _command(staged),
                 cwd=workdir,
-                env=_scrubbed_environment(os.environ, resolve_name),
+                env={
+                    **_scrubbed_environment(os.environ, resolve_name),
+                    "PIP_INDEX_URL": urls[0],
+                    "PIP_EXTRA_INDEX_URL": " ".join(urls[1:]),
+                },
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
                 text=True,
@@ -69,7 +80,7 @@ def generate_lockfile(
             if completed.returncode != 0:
                 raise ResolveError(
                     f"pip-tools cannot resolve the requirements of resolve {resolve_name!r} "
-                    f"(exit {completed.returncode}); {output} is unchanged:\n{_explain(completed.stderr)}"
+                    f"(exit {completed.returncode}); {output} is unchanged:\n{redact(_explain(completed.stderr))}"
                 )
             staged.chmod(0o644)
             os.replace(staged, output)
@@ -87,10 +98,7 @@ def _check_python(python_version: str | None, resolve_name: str) -> None:
         )
 
 
-def _command(staged: Path, index_urls: Sequence[str]) -> list[str]:
-    indexes: list[str] = []
-    for position, url in enumerate(index_urls):
-        indexes += ["--index-url" if position == 0 else "--extra-index-url", url]
+def _command(staged: Path) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -103,7 +111,6 @@ def _command(staged: Path, index_urls: Sequence[str]) -> list[str]:
         "--no-emit-index-url",
         "--no-emit-find-links",
         "--no-emit-trusted-host",
-        *indexes,
         "--output-file",
         str(staged),
         _INPUT_NAME,

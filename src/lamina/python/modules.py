@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import zipfile
+import zlib
 from pathlib import Path
 
+from lamina.errors import ResolveError
 
-def top_level_modules(wheel: Path) -> list[str]:
-    """Importable top-level names: ``top_level.txt`` when present, else derived from the file list."""
-    with zipfile.ZipFile(wheel) as archive:
-        names = archive.namelist()
-        top_level = [n for n in names if n.count("/") == 1 and n.endswith(".dist-info/top_level.txt")]
-        if top_level:
-            listed = archive.read(top_level[0]).decode().split()
-            return sorted({line.strip().replace("/", ".") for line in listed if line.strip()})
+_MAX_TOP_LEVEL = 1 << 20
+
+
+def top_level_modules(wheel: Path, filename: str) -> list[str]:
+    """Importable top-level names: ``top_level.txt`` when present, else derived from the file
+    list. ``filename`` names the wheel in errors."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            names = archive.namelist()
+            top_level = [
+                i
+                for i in archive.infolist()
+                if i.filename.count("/") == 1 and i.filename.endswith(".dist-info/top_level.txt")
+            ]
+            if top_level and top_level[0].file_size <= _MAX_TOP_LEVEL:
+                listed = archive.read(top_level[0]).decode("utf-8").split()
+                return sorted({line.strip().replace("/", ".") for line in listed if line.strip()})
+    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, NotImplementedError, zlib.error) as err:
+        raise ResolveError(
+            f"{filename} is not a valid wheel ({type(err).__name__}: {err}); check the lock's hash for it"
+        ) from None
+    except UnicodeDecodeError:
+        raise ResolveError(f"{filename}: its top_level.txt is not UTF-8") from None
     modules = set()
     for name in names:
         head, _, rest = name.partition("/")

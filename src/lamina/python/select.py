@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from lamina.errors import ResolveError
-from lamina.python.index import IndexFile
+from lamina.python.index import IndexFile, is_artifact_filename
 from lamina.python.lockfile import LockedDist
 from lamina.python.platform import TargetPlatform
 
@@ -18,7 +18,8 @@ def _candidates(dist: LockedDist, files: Sequence[IndexFile]) -> list[IndexFile]
     for artifact in dist.artifacts:  # pex locks carry their own URLs
         if artifact.sha256 not in found and artifact.url:
             filename = artifact.filename or artifact.url.rsplit("/", 1)[-1].split("#")[0]
-            found[artifact.sha256] = IndexFile(filename, artifact.url, artifact.sha256)
+            if is_artifact_filename(filename):  # a name from a lock is never used as a path either
+                found[artifact.sha256] = IndexFile(filename, artifact.url, artifact.sha256)
     return sorted(found.values(), key=lambda f: f.filename)
 
 

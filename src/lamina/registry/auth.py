@@ -2,37 +2,27 @@
 
 Credentials come from the Docker config (``~/.docker/config.json`` or ``$DOCKER_CONFIG``):
 ``auths`` entries, and ``credsStore``/``credHelpers`` through ``docker-credential-*``
-programs, read with the docker SDK. They are only ever sent in headers; nothing here
-logs them or puts them in an error message.
+programs, read with the docker SDK. They are only ever sent in headers, through the
+transport (which refuses to send them in the clear); nothing here logs them or puts
+them in an error message.
 """
 
 from __future__ import annotations
 
-import base64
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lamina.errors import RegistryError
+from lamina.redact import Credentials
+from lamina.transport import Transport, netloc
 
 if TYPE_CHECKING:
     import requests
 
-
-@dataclass(frozen=True, repr=False)
-class Credentials:
-    """A user name and a password (or identity token) for one registry."""
-
-    username: str
-    password: str
-
-    def basic(self) -> str:
-        """The value of a Basic ``Authorization`` header."""
-        return "Basic " + base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-
-    def __repr__(self) -> str:
-        return f"Credentials(username={self.username!r}, password=***)"
+__all__ = ["Authenticator", "Credentials", "docker_credentials", "parse_challenge"]
 
 
 def docker_credentials(registry: str, config_path: Path | None = None) -> Credentials | None:
@@ -69,23 +59,24 @@ class Authenticator:
 
     registry: str
     lookup: Callable[[], Credentials | None]
+    transport: Transport
     headers: dict[str, str] = field(default_factory=dict)  # scope -> Authorization value
     _credentials: list = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def credentials(self) -> Credentials | None:
         """The registry's credentials, looked up once."""
-        if not self._credentials:
-            self._credentials.append(self.lookup())
-        return self._credentials[0]
+        with self._lock:
+            if not self._credentials:
+                self._credentials.append(self.lookup())
+            return self._credentials[0]
 
     def header(self, scope: str) -> str | None:
         """The Authorization header already earned for ``scope``."""
         return self.headers.get(scope) or self.headers.get("*")
 
-    def answer(
-        self, response: requests.Response, scope: str, http: requests.Session, *, verify: str | bool = True
-    ) -> str:
+    def answer(self, response: requests.Response, scope: str) -> str:
         """Earn and cache an Authorization header for ``scope`` from the challenge in ``response``."""
         scheme, params = parse_challenge(response.headers.get("WWW-Authenticate", ""))
         if scheme == "basic":
@@ -99,24 +90,24 @@ class Authenticator:
             raise RegistryError(
                 f"{self.registry} answered 401 with an auth scheme lamina does not speak ({scheme or 'none'})"
             )
-        query = {"service": params["service"]} if "service" in params else {}
-        query["scope"] = params.get("scope") or scope
+        query: dict[str, str | list[str]] = {"service": params["service"]} if "service" in params else {}
+        query["scope"] = scope.split(" ")  # one `scope` parameter per scope, as the token spec has it
         headers = {"Authorization": self.credentials.basic()} if self.credentials else {}
-        from urllib.parse import urlparse
-
-        same_host = urlparse(params["realm"]).netloc == self.registry
-        token_response = http.get(
-            params["realm"], params=query, headers=headers, timeout=60, verify=verify if same_host else True
-        )
+        token_response = self.transport.request("GET", params["realm"], params=query, headers=headers, timeout=60)
         if token_response.status_code == 401:
             raise RegistryError(
                 f"{self.registry} refused the credentials for {self.registry} (wrong user name or password?)"
             )
         if not token_response.ok:
-            raise RegistryError(f"{self.registry}'s token service answered HTTP {token_response.status_code}")
-        body = token_response.json()
-        token = body.get("token") or body.get("access_token")
-        if not token:
+            raise RegistryError(
+                f"{self.registry}'s token service {netloc(params['realm'])} answered HTTP {token_response.status_code}"
+            )
+        try:
+            body = token_response.json()
+            token = body.get("token") or body.get("access_token")
+        except (ValueError, AttributeError):
+            token = None
+        if not token or not isinstance(token, str):
             raise RegistryError(f"{self.registry}'s token service gave no token")
         self.headers[scope] = f"Bearer {token}"
         return self.headers[scope]

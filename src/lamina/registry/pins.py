@@ -4,10 +4,9 @@ digest ``generate-lockfiles`` found, so builds do not follow a moving tag."""
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from lamina.atomic import write_text
 from lamina.errors import ResolveError
 
 
@@ -16,22 +15,12 @@ def read_pins(path: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         return {str(k): str(v) for k, v in data["bases"].items()}
-    except (ValueError, KeyError, AttributeError) as err:
+    except (ValueError, KeyError, AttributeError, TypeError) as err:
         raise ResolveError(f"{path.name} is not a lamina bases lock ({err}); run `lamina generate-lockfiles`") from err
 
 
 def write_pins(path: Path, pins: dict[str, str]) -> None:
     """Write the pins atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"version": 1, "bases": dict(sorted(pins.items()))}, handle, indent=2)
-            handle.write("\n")
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    write_text(path, json.dumps({"version": 1, "bases": dict(sorted(pins.items()))}, indent=2) + "\n")

@@ -16,13 +16,15 @@ import logging
 import threading
 
 from lamina.cache.store import BlobStore
-from lamina.errors import RegistryError
+from lamina.cache.actions import LAYER_BLOB, fits
+from lamina.errors import DamagedBlobError, RegistryError, TransportError
 from lamina.oci.model import OCI_LAYER_GZIP, OCI_MANIFEST, canonical_json, sha256_digest
 from lamina.registry.client import RegistryClient
 from lamina.registry.layer import RegistryLayer
 
 log = logging.getLogger(__name__)
 ACTION_RESULT = "application/vnd.lamina.action-result.v1+json"
+_ENTRY = {"config": {"digest": LAYER_BLOB["digest"]}, "layers": [{"digest": LAYER_BLOB["digest"]}]}
 
 
 class RegistryCache:
@@ -34,7 +36,7 @@ class RegistryCache:
         self._lock = threading.Lock()
         self._broken = False
 
-    def _disable(self, err: RegistryError) -> None:
+    def _disable(self, err: Exception) -> None:
         if not self._broken:
             log.warning("the remote cache %s/%s is not used: %s", self.client.registry, self.repository, err)
         self._broken = True
@@ -44,8 +46,8 @@ class RegistryCache:
         with self._lock:
             return dict.fromkeys(self._held, self.repository)
 
-    def get(self, key: str) -> dict | None:
-        """The result stored under ``key``, or None."""
+    def get(self, key: str) -> object | None:
+        """The result stored under ``key``, or None (an entry of the wrong shape is a miss too)."""
         if self._broken:
             return None
         try:
@@ -53,13 +55,19 @@ class RegistryCache:
                 return None
             data, _, _ = self.client.manifest(self.repository, key)
             manifest = json.loads(data)
-            config = self.client.fetch_blob(self.repository, manifest["config"]["digest"], self.store)
-            value = json.loads(config.read_bytes())
-        except RegistryError as err:
+            if not fits(manifest, _ENTRY):
+                log.info("remote cache entry %s is not a lamina action result; ignored", key)
+                return None
+            config_digest = manifest["config"]["digest"]
+            self.client.fetch_blob(self.repository, config_digest, self.store)
+            value = json.loads(self.store.read_bytes(config_digest))
+        except (RegistryError, TransportError) as err:
             self._disable(err)
             return None
+        except (ValueError, DamagedBlobError):
+            return None
         with self._lock:
-            self._held.update(layer["digest"] for layer in manifest.get("layers", []))
+            self._held.update(layer["digest"] for layer in manifest["layers"])
         return value
 
     def put(self, key: str, value: dict, layers) -> None:
@@ -71,7 +79,7 @@ class RegistryCache:
         try:
             for layer in layers:
                 if layer["digest"] not in self._held and not self.client.has_blob(self.repository, layer["digest"]):
-                    path = self.store.path(layer["digest"])
+                    path = self.store.verify(layer["digest"])  # no damaged byte leaves the cache
                     self.client.upload_blob(
                         self.repository, layer["digest"], layer["size"], lambda p=path: open(p, "rb")
                     )
@@ -86,7 +94,7 @@ class RegistryCache:
                 ],
             }
             self.client.put_manifest(self.repository, key, canonical_json(manifest), OCI_MANIFEST)
-        except RegistryError as err:
+        except (RegistryError, TransportError) as err:
             self._disable(err)
             return
         with self._lock:
@@ -100,7 +108,7 @@ class RegistryCache:
             try:
                 if not self.client.has_blob(self.repository, blob["digest"]):
                     return None
-            except RegistryError as err:
+            except (RegistryError, TransportError) as err:
                 self._disable(err)
                 return None
         return RegistryLayer(

@@ -1,79 +1,68 @@
 """Write an image (or a multi-architecture index) as an OCI image layout directory.
 
-Blobs go in first (hard-linked from the cache where possible; present blobs are
-skipped), ``index.json`` last via an atomic rename: a reader never sees an index that
-names a blob not yet written, and a failed build leaves the previous index in place.
+Blobs go in first, each copied (never linked: an output shares no inode with the
+cache) and checked against its digest on the way; ``index.json`` last, via an atomic
+rename, so a reader never sees an index that names a blob not yet written and a failed
+build leaves the previous index in place. A blob is rewritten when the cache's ledger
+says it is not the file lamina wrote (damaged, truncated, replaced), and kept otherwise,
+so a no-op ``package`` only ``stat``s. Concurrent writers of one layout take turns.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from lamina.atomic import locked, replacing, sweep, write_bytes
+from lamina.cache import OutputRecord, file_digest
 from lamina.oci import Image, canonical_json
 from lamina.oci.index import ImageIndex, images_of
+from lamina.sinks.verified import copy_layer
 
 REF_NAME = "org.opencontainers.image.ref.name"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+def _put(target: Path, digest: str, record: OutputRecord, *, data: bytes | None = None, layer=None) -> None:
+    if record.intact(target, digest):
         return
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    if target.is_file() and file_digest(target) == digest:  # written by another run or another cache
+        record.remember(target, digest)
+        return
+    with replacing(target) as handle:
+        if data is not None:
             handle.write(data)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+        else:
+            copy_layer(layer, handle)
+    record.remember(target, digest)
 
 
-def _put_blob(blobs: Path, digest: str, *, data: bytes | None = None, source: Path | None = None) -> None:
-    target = blobs / digest.split(":")[1]
-    size = len(data) if data is not None else source.stat().st_size  # type: ignore[union-attr]
-    if target.is_file() and target.stat().st_size == size:
-        return
-    if data is not None:
-        _atomic_write(target, data)
-        return
-    temp = target.with_name(f".{target.name}.incoming")
-    temp.unlink(missing_ok=True)
-    try:
-        os.link(source, temp)  # type: ignore[arg-type]
-    except OSError:
-        shutil.copyfile(source, temp)  # type: ignore[arg-type]
-    os.replace(temp, target)
-
-
-def write(artifact: Image | ImageIndex, directory: Path, *, tag: str) -> None:
+def write(artifact: Image | ImageIndex, directory: Path, *, tag: str, record: OutputRecord) -> None:
     """Write an image, or an index and its images, to the layout at ``directory`` under
-    ``tag`` (the only artifact there)."""
-    blobs = directory / "blobs" / "sha256"
-    blobs.mkdir(parents=True, exist_ok=True)
-    keep = {artifact.digest}
-    for image in images_of(artifact):
-        for layer in image.layers:
-            source = getattr(layer, "path", None)
-            if source is not None:
-                _put_blob(blobs, layer.digest, source=source)
-            else:
-                with layer.open() as stream:
-                    _put_blob(blobs, layer.digest, data=stream.read())
-        _put_blob(blobs, image.config_descriptor.digest, data=image.config_bytes)
-        _put_blob(blobs, image.digest, data=image.manifest_bytes)
-        keep |= {layer.digest for layer in image.layers} | {image.config_descriptor.digest, image.digest}
-    _put_blob(blobs, artifact.digest, data=artifact.manifest_bytes)
-    descriptor = artifact.manifest_descriptor.to_json()
-    descriptor.pop("platform", None)
-    descriptor["annotations"] = {REF_NAME: tag}
-    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [descriptor]}
-    _atomic_write(directory / "oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode())
-    _atomic_write(directory / "index.json", canonical_json(index))
-    for stale in blobs.iterdir():
-        if f"sha256:{stale.name}" not in keep:
-            stale.unlink()
+    ``tag`` (the only artifact there); ``record`` is the ledger's record of ``directory``."""
+    with locked(directory):
+        blobs = directory / "blobs" / "sha256"
+        blobs.mkdir(parents=True, exist_ok=True)
+        wanted: dict[str, dict] = {}
+        for image in images_of(artifact):
+            for layer in image.layers:
+                wanted.setdefault(layer.digest, {"layer": layer})
+            wanted.setdefault(image.config_descriptor.digest, {"data": image.config_bytes})
+            wanted.setdefault(image.digest, {"data": image.manifest_bytes})
+        wanted.setdefault(artifact.digest, {"data": artifact.manifest_bytes})
+        paths = {blobs / digest.partition(":")[2]: digest for digest in wanted}
+        for target, digest in paths.items():
+            _put(target, digest, record, **wanted[digest])
+        descriptor = artifact.manifest_descriptor.to_json()
+        descriptor.pop("platform", None)
+        descriptor["annotations"] = {REF_NAME: tag}
+        index = {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [descriptor]}
+        write_bytes(directory / "oci-layout", json.dumps({"imageLayoutVersion": "1.0.0"}).encode())
+        write_bytes(directory / "index.json", canonical_json(index))
+        for stale in blobs.iterdir():
+            if stale not in paths and not stale.name.startswith("."):
+                stale.unlink()
+        sweep(blobs)
+        sweep(directory)
+        record.forget_all_but(set(paths))
+        record.save()

@@ -1,7 +1,8 @@
 """Push an image or an index to a registry, uploading only the blobs it does not have.
 
 Each blob is checked with HEAD first; a blob that another repository of the same
-registry holds (a registry base, the remote cache) is mounted instead of uploaded.
+registry holds (a registry base, the remote cache) is mounted instead of uploaded; a
+blob that is uploaded is first read and checked against its digest.
 Manifests go up by digest, the index after its images, the tags last: a reader never
 sees a tag that names something incomplete, and a rerun is a no-op.
 """
@@ -16,6 +17,7 @@ from lamina.oci import OCI_INDEX, OCI_MANIFEST, Image
 from lamina.oci.index import ImageIndex, images_of
 from lamina.registry.client import RegistryClient
 from lamina.registry.reference import Reference
+from lamina.sinks.verified import verify_layer
 
 
 @dataclass
@@ -61,6 +63,7 @@ def _push_blob(
         client.upload_blob(repository, digest, len(item), lambda: io.BytesIO(item))
         size = len(item)
     else:
+        verify_layer(item)  # no damaged byte reaches a registry
         client.upload_blob(repository, digest, item.size, item.open)
         size = item.size
     report.uploaded[digest] = size

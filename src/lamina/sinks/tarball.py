@@ -2,21 +2,23 @@
 
 It holds ``manifest.json`` (read by ``docker load``, including Docker 20.10) next to
 an OCI layout (``oci-layout``, ``index.json``, ``blobs/``), as ``docker save`` of
-Docker 25+ does. The bytes are deterministic, and an existing tarball that already
-holds this image (``index.json`` is its first member) is left untouched.
+Docker 25+ does. The bytes are deterministic; every layer is checked against its
+digest while it is copied in. An existing tarball is kept only when the cache's ledger
+says it is, untouched, the one lamina wrote for this image; else it is rewritten.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
-import tempfile
 from pathlib import Path
 
-from lamina.oci import Image, canonical_json
+from lamina.atomic import locked, replacing, sweep
+from lamina.cache import OutputRecord
+from lamina.oci import Image, canonical_json, sha256_digest
 from lamina.oci.index import ImageIndex, images_of, single_image
+from lamina.sinks.verified import HashingReader
 from lamina.tar.writer import MTIME
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -40,68 +42,62 @@ def _info(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
-def _holds(path: Path, index: bytes) -> bool:
-    try:
-        with tarfile.open(path) as archive:
-            first = archive.next()
-            return first is not None and first.name == "index.json" and archive.extractfile(first).read() == index
-    except (OSError, tarfile.TarError):
-        return False
+def _blob(digest: str) -> str:
+    return "blobs/sha256/" + digest.split(":")[1]
 
 
-def write(artifact: Image | ImageIndex, path: Path, *, repo_tags: list[str]) -> None:
+def _write(archive: tarfile.TarFile, artifact: Image | ImageIndex, index: bytes, manifest_json: bytes) -> None:
+    small = [("index.json", index), ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("manifest.json", manifest_json)]
+    if isinstance(artifact, ImageIndex):
+        small.append((_blob(artifact.digest), artifact.manifest_bytes))
+    for each in images_of(artifact):
+        small += [(_blob(each.config_descriptor.digest), each.config_bytes), (_blob(each.digest), each.manifest_bytes)]
+    written = set()
+    for name, data in small:
+        if name not in written:
+            written.add(name)
+            archive.addfile(_info(name, len(data)), io.BytesIO(data))
+    for each in images_of(artifact):
+        for layer in each.layers:
+            if _blob(layer.digest) in written:
+                continue
+            written.add(_blob(layer.digest))
+            with HashingReader(layer) as stream:
+                try:
+                    archive.addfile(_info(_blob(layer.digest), layer.size), stream)
+                except OSError:  # a blob shorter than its size is damaged: say so; else it is a real I/O error
+                    stream.check()
+                    raise
+                stream.check()
+
+
+def write(
+    artifact: Image | ImageIndex, path: Path, *, repo_tags: list[str], record: OutputRecord | None = None
+) -> None:
     """Write an image or index tagged ``repo_tags`` to the tarball at ``path`` (atomically).
 
     ``manifest.json`` names one image, since ``docker load`` takes one per tag: of an
-    index, the image for this machine's architecture.
+    index, the image for this machine's architecture. ``record`` is the ledger's record of
+    ``path``; without one the tarball is always written.
     """
     index = _index(artifact, repo_tags)
-    if _holds(path, index):
-        return
-    blob = lambda digest: "blobs/sha256/" + digest.split(":")[1]  # noqa: E731
     image = single_image(artifact)
     manifest_json = json.dumps(
         [
             {
-                "Config": blob(image.config_descriptor.digest),
+                "Config": _blob(image.config_descriptor.digest),
                 "RepoTags": repo_tags,
-                "Layers": [blob(l.digest) for l in image.layers],
+                "Layers": [_blob(l.digest) for l in image.layers],
             }
         ]
     ).encode()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with (
-            os.fdopen(fd, "wb") as handle,
-            tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive,
-        ):
-            small = [
-                ("index.json", index),
-                ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'),
-                ("manifest.json", manifest_json),
-            ]
-            if isinstance(artifact, ImageIndex):
-                small.append((blob(artifact.digest), artifact.manifest_bytes))
-            for each in images_of(artifact):
-                small += [
-                    (blob(each.config_descriptor.digest), each.config_bytes),
-                    (blob(each.digest), each.manifest_bytes),
-                ]
-            written = set()
-            for name, data in small:
-                if name not in written:
-                    written.add(name)
-                    archive.addfile(_info(name, len(data)), io.BytesIO(data))
-            for each in images_of(artifact):
-                for layer in each.layers:
-                    if blob(layer.digest) in written:
-                        continue
-                    written.add(blob(layer.digest))
-                    with layer.open() as stream:
-                        archive.addfile(_info(blob(layer.digest), layer.size), stream)
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
+    content = sha256_digest(index + b"\n" + manifest_json)  # what the tarball must hold
+    with locked(path.parent):
+        sweep(path.parent)
+        if record is not None and record.intact(path, content):
+            return
+        with replacing(path) as handle, tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            _write(archive, artifact, index, manifest_json)
+        if record is not None:
+            record.remember(path, content)
+            record.save()

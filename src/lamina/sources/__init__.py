@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lamina.cache import Cache
 from lamina.errors import ImageError, RegistryError
 from lamina.oci import Image
-from lamina.registry.client import RegistryClient
-from lamina.registry.reference import parse_reference
-from lamina.sources import daemon, docker_archive, oci_layout, registry
+
+if TYPE_CHECKING:  # the readers are imported when a base is read: listing targets needs none of them
+    from lamina.cache import Cache
+    from lamina.registry.client import RegistryClient
 
 SCHEMES = ("docker-archive", "oci-layout", "docker-daemon")
 FORMS = (
@@ -37,6 +38,9 @@ def load_base(
 ) -> Image:
     """The image a ``base=`` value names (paths relative to the build root); anything else
     is a registry reference, pinned by its digest or by ``pins`` (reference -> digest)."""
+    from lamina.registry.reference import parse_reference
+    from lamina.sources import daemon, docker_archive, oci_layout, registry
+
     kind, _, rest = spec.partition(":")
     if spec == "scratch":
         return scratch()

@@ -4,13 +4,13 @@ downloaded only when something reads them."""
 
 from __future__ import annotations
 
-import json
 import logging
 
+from lamina.cache import fits, is_digest
 from lamina.cache.store import BlobStore
 from lamina.errors import ImageError, RegistryError
 from lamina.oci import Image
-from lamina.oci.model import Platform
+from lamina.oci.model import Platform, json_object
 from lamina.registry.client import DOCKER_MANIFEST_LIST, RegistryClient
 from lamina.registry.layer import RegistryLayer
 from lamina.registry.reference import Reference
@@ -22,11 +22,12 @@ _INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", DOCKER_MANIFEST_LIST)
 
 def _manifest(client: RegistryClient, repository: str, identifier: str, store: BlobStore) -> tuple[dict, str]:
     """A manifest by digest from the cache, else from the registry (then cached); (json, digest)."""
-    if identifier.startswith("sha256:") and store.has(identifier):
-        return json.loads(store.path(identifier).read_bytes()), identifier
+    what = f"{client.registry}/{repository}@{identifier}"
+    if identifier.startswith("sha256:") and store.intact(identifier):
+        return json_object(store.read_bytes(identifier), what), identifier
     data, _, digest = client.manifest(repository, identifier)
     store.put_bytes(data)
-    return json.loads(data), digest
+    return json_object(data, what), digest
 
 
 def pin(reference: Reference, client: RegistryClient, pinned: str | None) -> Reference:
@@ -58,6 +59,8 @@ def read(
     """The image ``reference`` (with a digest) names; of an index, the one for ``platform``."""
     manifest, digest = _manifest(client, reference.repository, reference.identifier, store)
     if manifest.get("mediaType") in _INDEX_TYPES or "manifests" in manifest:
+        if not fits(manifest, {"manifests": [{"digest": is_digest}]}):
+            raise ImageError(f"base {reference}: its index is malformed")
         matching = [
             m for m in manifest["manifests"]
             if (m.get("platform") or {}).get("os") == platform.os
@@ -66,8 +69,13 @@ def read(
         if not matching:
             raise ImageError(f"base {reference} has no {platform} image")
         manifest, digest = _manifest(client, reference.repository, matching[0]["digest"], store)
+    if not fits(
+        manifest, {"config": {"digest": is_digest}, "layers": [{"mediaType": str, "digest": is_digest, "size": int}]}
+    ):
+        raise ImageError(f"base {reference}: its manifest {digest} is malformed")
     config_digest = manifest["config"]["digest"]
-    config = json.loads(client.fetch_blob(reference.repository, config_digest, store).read_bytes())
+    client.fetch_blob(reference.repository, config_digest, store)
+    config = json_object(store.read_bytes(config_digest), f"the config of base {reference}")
     diff_ids = config.get("rootfs", {}).get("diff_ids", [])
     if len(diff_ids) != len(manifest["layers"]):
         raise ImageError(

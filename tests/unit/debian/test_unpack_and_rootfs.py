@@ -53,7 +53,8 @@ def test_data_entries_keep_copyright_and_drop_docs_and_scripts(deb):
 
 
 def test_synthesized_files_cover_users_tmp_home_bundle_and_package_database(deb):
-    entries = {e.path: e for e in synthesized([unpack(deb, "demo")])}
+    unpacked = unpack(deb, "demo")
+    entries = {e.path: e for e in synthesized([unpacked], unpacked.entries, "amd64")}
     assert b"nonroot:x:65532:65532:" in entries["etc/passwd"].data
     assert entries["tmp"].mode == 0o1777
     assert (entries["home/nonroot"].uid, entries["home/nonroot"].mode) == (65532, 0o700)

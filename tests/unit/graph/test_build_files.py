@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from lamina.backends import default_registry
 from lamina.errors import AddressError, BuildFileError, DependencyCycleError
+from lamina.graph.build_file import evaluate
 
 from conftest import addresses
 
@@ -105,3 +109,28 @@ def test_specs(repo):
     assert addresses(graph.resolve_specs(["src/a"])) == ["src/a:a"]
     with pytest.raises(AddressError):
         graph.resolve_specs(["nowhere::"])
+
+
+@pytest.mark.parametrize(
+    ("source", "refused"),
+    [
+        ("().__class__.__bases__[0].__subclasses__()", "attribute '__class__'"),
+        ("x = (i for i in [1]).gi_frame.f_back.f_globals", "attribute 'gi_frame'"),
+        ("f = python_sources.__globals__", "attribute '__globals__'"),
+        ("b = __builtins__", "name '__builtins__'"),
+        ("try:\n    python_sources()\nexcept:\n    pass", "bare `except:`"),
+        ("s = '{0.__class__}'.format_map", "attribute 'format_map'"),
+    ],
+)
+def test_build_files_cannot_reach_past_their_vocabulary(source, refused):
+    with pytest.raises(BuildFileError, match=rf"BUILD:\d+: BUILD files may not use (the|a) {re.escape(refused)}"):
+        evaluate(source + "\n", "BUILD", default_registry().target_types)
+
+
+def test_build_files_that_run_too_long_are_stopped():
+    with pytest.raises(BuildFileError, match=r"src/BUILD: evaluating took longer than 0.3 s"):
+        evaluate("while True:\n    pass\n", "src/BUILD", default_registry().target_types, timeout=0.3)
+    declared = evaluate(
+        "def lib(n):\n    python_sources(name=n)\n\nlib('a')\n", "BUILD", default_registry().target_types
+    )
+    assert [d.kwargs["name"] for d in declared.declarations] == ["a"]  # what BUILD files may do still works

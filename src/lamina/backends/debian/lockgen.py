@@ -10,7 +10,6 @@ from lamina.backends.debian.rules import lock_path, lock_request, target_sources
 from lamina.debian.archive import Keyring, fetch_release, packages
 from lamina.debian.lock import DebianLock, LockedDeb
 from lamina.debian.resolve import Resolver
-from lamina.download import session
 from lamina.graph.target import Target
 
 
@@ -18,13 +17,13 @@ def generate_lock(target: Target, project, *, verify: bool = True) -> tuple[Path
     """Resolve the target's packages against its verified sources and write its lock."""
     request = lock_request(target, project)
     sources = target_sources(target, project)
-    http = session(project.config.max_workers)
+    transport = project.transport
     keyring = Keyring(project.config.debian_keyring)
-    releases = [fetch_release(source, http, keyring, verify=verify) for source in sources]
+    releases = [fetch_release(source, transport, keyring, verify=verify) for source in sources]
     where = f"{target.address} (at {target.build_file}:{target.line}): "
 
     def resolve(architecture: str) -> tuple[LockedDeb, ...]:
-        candidates = [c for release in releases for c in packages(release, architecture, http, project.cache)]
+        candidates = [c for release in releases for c in packages(release, architecture, transport, project.cache)]
         resolved = Resolver(candidates, exclude=request["exclude"]).resolve(request["packages"], where=where)
         return tuple(LockedDeb(c.name, c.version, c.architecture, c.url, c.size, c.sha256) for c in resolved)
 

@@ -20,3 +20,10 @@ def base_builders():
     from lamina.backends.debian.rules import debian_base_images
 
     return {"debian_base": debian_base_images}
+
+
+def library_packages():
+    """A ``debian_base`` says which of its archive's packages ship a missing library."""
+    from lamina.backends.debian.rules import library_advice
+
+    return {"debian_base": library_advice}

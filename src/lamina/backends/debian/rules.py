@@ -7,14 +7,16 @@ from pathlib import Path
 
 from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.debian.target_types import DEBIAN_BASE
-from lamina.debian.base import base_image
+from lamina.debian.base import PLATFORMS, base_image
 from lamina.debian.lock import DebianLock, read_lock
 from lamina.debian.request import DEFAULT_EXCLUDE, sources_for
 from lamina.errors import ResolveError
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.index import ImageIndex
-from lamina.oci.mutate import created_timestamp
+from lamina.oci.mutate import UNSTAMPED_CREATED
+from lamina.redact import split_credentials
+from lamina.transport import netloc
 
 
 def _get(target: Target, name: str):
@@ -36,11 +38,14 @@ def regenerate_command(target: Target) -> str:
 def target_sources(target: Target, project):
     """The archives the target reads."""
     config = project.config
+    mirror, credentials = split_credentials(_get(target, "mirror") or config.debian_mirror)
+    if credentials is not None:  # kept out of the lock and every message; sent only to that host
+        project.transport.credentials[netloc(mirror)] = credentials
     return sources_for(
         _get(target, "suite"),
         components=_get(target, "components"),
         updates=_get(target, "updates"),
-        mirror=_get(target, "mirror") or config.debian_mirror,
+        mirror=mirror,
         security_mirror=config.debian_security_mirror,
         snapshot=_get(target, "snapshot"),
     )
@@ -72,14 +77,14 @@ def _current_lock(target: Target, project) -> DebianLock:
 def debian_base_images(target: Target, project) -> tuple[Image, ...]:
     """One base image per architecture, from the target's lock."""
     lock = _current_lock(target, project)
-    created = created_timestamp()
     return tuple(
         base_image(
             lock.packages[architecture],
             architecture,
             project.cache,
+            project.transport,
             max_workers=project.config.max_workers,
-            created=created,
+            created=UNSTAMPED_CREATED,
         )
         for architecture in lock.request["architectures"]
     )
@@ -98,3 +103,33 @@ def package_debian_base(target: Target, project) -> BuiltImage:
         repo_tags=(f"{target.address.name}:latest",),
         output_stem=output_stem(target.address),
     )
+
+
+def library_advice(target: Target, project, platform, sonames: list[str], dirs: list[str]) -> str:
+    """Which packages to add to the ``debian_base`` ``target`` for ``sonames``, found in its
+    archives' Contents index (read only now, when something is missing)."""
+    from lamina.debian.archive import Keyring, fetch_release
+    from lamina.debian.contents import packages_shipping
+    from lamina.errors import LaminaError
+
+    architecture = next((deb for deb, (oci, _) in PLATFORMS.items() if oci == platform.architecture), None)
+    where = f"{target.address} (at {target.build_file}:{target.line})"
+    fix = f"then run `{regenerate_command(target)}`"
+    try:
+        keyring = Keyring(project.config.debian_keyring)
+        verify = project.config.debian_verify_signatures
+        releases = [
+            fetch_release(s, project.transport, keyring, verify=verify) for s in target_sources(target, project)
+        ]
+        paths = [f"{d}/{s}" for d in dirs for s in sonames]
+        found = packages_shipping(releases, architecture or "", paths, project.transport, project.cache)
+    except LaminaError as err:
+        return f"Add the Debian packages that ship {', '.join(sonames)} to the packages of {where}, {fix} ({err})."
+    packages = {soname: pkg for path, pkg in sorted(found.items()) for soname in sonames if path.endswith("/" + soname)}
+    advice = []
+    if packages:
+        advice.append(f"Add {', '.join(sorted(set(packages.values())))} to the packages of {where}, {fix}.")
+    unknown = [s for s in sonames if s not in packages]
+    if unknown:
+        advice.append(f"No package of its archives ships {', '.join(unknown)} in {', '.join(dirs)}.")
+    return " ".join(advice)

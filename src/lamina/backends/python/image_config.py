@@ -5,18 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from lamina.oci import Image
-from lamina.oci.mutate import created_timestamp, with_annotations, with_config, with_top_level
+from lamina.oci.mutate import with_annotations, with_config, with_top_level
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def _merge_env(base_env: Sequence[str], venv_dir: str, extra: Mapping[str, str]) -> list[str]:
+def image_env(base: Image, venv_dir: str, extra: Mapping[str, str]) -> dict[str, str]:
+    """The container's environment: the base's, the venv on ``PATH``, then the target's ``env``."""
+    base_env = (base.config.get("config") or {}).get("Env") or []
     env = dict(item.split("=", 1) for item in base_env if "=" in item)
     env["PATH"] = f"{venv_dir}/bin:{env.get('PATH', DEFAULT_PATH)}"
     env["VIRTUAL_ENV"] = venv_dir
     env["PYTHONUNBUFFERED"] = "1"
     env.update({str(k): str(v) for k, v in extra.items()})
-    return [f"{key}={value}" for key, value in env.items()]
+    return env
 
 
 def _port(port: object) -> str:
@@ -27,16 +29,17 @@ def _port(port: object) -> str:
 def configure(
     image: Image,
     *,
+    env: Mapping[str, str],
     venv_dir: str,
     app_dir: str,
-    env: Mapping[str, str],
     ports: Sequence[object],
     user: str | None,
     workdir: str | None,
     labels: Mapping[str, str],
     annotations: Mapping[str, str],
+    created: str,
 ) -> Image:
-    """``image`` set up to run the app: entrypoint, env, user, workdir, ports, labels, annotations."""
+    """``image`` set up to run the app: entrypoint, env (see ``image_env``), user, workdir, ports, labels, annotations."""
     base = image.config.get("config") or {}
     all_labels = {**(base.get("Labels") or {}), **annotations, **labels}
     configured = with_config(
@@ -44,12 +47,12 @@ def configure(
         {
             "Entrypoint": [f"{venv_dir}/bin/python", app_dir],
             "Cmd": None,
-            "Env": _merge_env(base.get("Env") or [], venv_dir, env),
+            "Env": [f"{key}={value}" for key, value in env.items()],
             "WorkingDir": workdir or app_dir,
             "User": user or None,
             "ExposedPorts": {_port(p): {} for p in ports} or None,
             "Labels": all_labels or None,
         },
     )
-    configured = with_top_level(configured, {"created": created_timestamp()})
+    configured = with_top_level(configured, {"created": created})
     return with_annotations(configured, annotations)

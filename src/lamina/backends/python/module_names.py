@@ -39,15 +39,16 @@ class WheelModuleNames:
         key = action_key(
             "wheel-modules", 1, {"dist": locked.name, "version": str(locked.version), "hashes": sorted(hashes)}
         )
-        hit = self.cache.actions.get(key)
+        hit = self.cache.actions.get(key, {"modules": [str]})
         if hit is not None:
             return hit["modules"] or None
+        index = self.index()
         wheels = sorted(
-            (f for f in self.index().files(locked.name) if f.sha256 in hashes and f.is_wheel), key=lambda f: f.filename
+            (f for f in index.files(locked.name) if f.sha256 in hashes and f.is_wheel), key=lambda f: f.filename
         )
         modules: list[str] = []
         if wheels:
-            path = fetch_all(wheels[:1], self.cache.blobs, max_workers=1, http=self.index().http)[wheels[0].sha256]
-            modules = top_level_modules(path)
+            path = fetch_all(wheels[:1], self.cache.blobs, index.transport, max_workers=1)[wheels[0].sha256]
+            modules = top_level_modules(path, wheels[0].filename)
         self.cache.actions.put(key, {"modules": modules})
         return modules or None

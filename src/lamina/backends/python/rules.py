@@ -2,13 +2,15 @@
 once per platform of the base.
 
 Every step reads only values and writes only the cache; outputs are written by the
-``package`` goal.
+``package`` goal. Before an image is returned, its native code is checked against the
+libraries the image has (``lamina.python.native``), so a missing library fails the
+build instead of the first import in production.
 """
 
 from __future__ import annotations
 
+import logging
 import posixpath
-import subprocess
 from dataclasses import dataclass
 
 from packaging.requirements import Requirement
@@ -17,25 +19,23 @@ from lamina.backends.bases import base_images
 from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import AppFile, app_layer
-from lamina.backends.python.image_config import configure
-from lamina.backends.python.platform_probe import target_platform
+from lamina.backends.python.image_config import configure, image_env
+from lamina.backends.python.platform_probe import probe_base
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest
+from lamina.errors import BuildFileError, ImageError
+from lamina.graph.imports import module_defines
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.index import ImageIndex
-from lamina.oci.mutate import append_layer
+from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
 from lamina.python.install import VenvLayout
 from lamina.python.lockfile import load_lockfile
+from lamina.python.native import MissingLibrary, missing_libraries
+from lamina.stamp import read_stamp
 
+log = logging.getLogger(__name__)
 
-def _git_revision(build_root) -> str | None:
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=build_root, capture_output=True, text=True, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
+LAYOUTS = ("venv",)
 
 
 def _app_files(closure: list[Target], project) -> list[AppFile]:
@@ -52,34 +52,6 @@ def _app_files(closure: list[Target], project) -> list[AppFile]:
     return files
 
 
-def _image_on(base: Image, target: Target, project, request: _Request, app) -> tuple[Image, list]:
-    """The image of ``target`` on one base: its third-party layer for the base's platform, then the app."""
-    config, cache = project.config, project.cache
-    platform = target_platform(base, cache)
-    layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
-    third_party = ThirdParty(cache, project.index, max_workers=config.max_workers)
-    if request.requirements:
-        deps_layer, dists = third_party.layer(
-            ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout)
-        )
-    else:
-        deps_layer, dists = third_party.empty_layer(platform, layout), []
-    image = append_layer(base, deps_layer, created_by=f"lamina: third-party requirements of {target.address}")
-    image = append_layer(image, app, created_by=f"lamina: application {target.address}")
-    image = configure(
-        image,
-        venv_dir=config.venv_dir,
-        app_dir=config.app_dir,
-        env=target.get("env", {}),
-        ports=target.get("ports", ()),
-        user=target.get("user"),
-        workdir=target.get("workdir"),
-        labels=target.get("labels", {}),
-        annotations=request.annotations,
-    )
-    return image, dists
-
-
 @dataclass(frozen=True)
 class _Request:
     """What every platform's image of one target shares."""
@@ -88,36 +60,143 @@ class _Request:
     resolve: str
     requirements: tuple[Requirement, ...]
     annotations: dict
+    created: str
+
+
+def _image_on(base: Image, target: Target, project, request: _Request, app) -> tuple[Image, list]:
+    """The image of ``target`` on one base: its third-party layer for the base's platform, then the app."""
+    config, cache = project.config, project.cache
+    app_layer_, app_natives = app
+    platform, libraries = probe_base(base, cache)
+    layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
+    third_party = ThirdParty(cache, project.index, max_workers=config.max_workers)
+    if request.requirements:
+        deps_layer, dists, deps_natives = third_party.layer(
+            ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout)
+        )
+    else:
+        (deps_layer, deps_natives), dists = third_party.empty_layer(platform, layout), []
+    env = image_env(base, config.venv_dir, target.get("env", {}))
+    library_path = [d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d.startswith("/")]
+    missing = missing_libraries(
+        deps_natives.files + app_natives.files, deps_natives.libraries + app_natives.libraries, libraries, library_path
+    )
+    if missing:
+        raise ImageError(_missing_message(target, project, base, missing))
+    image = append_layer(base, deps_layer, created_by=f"lamina: third-party requirements of {target.address}")
+    image = append_layer(image, app_layer_, created_by=f"lamina: application {target.address}")
+    image = configure(
+        image,
+        env=env,
+        venv_dir=config.venv_dir,
+        app_dir=config.app_dir,
+        ports=target.get("ports", ()),
+        user=target.get("user"),
+        workdir=target.get("workdir"),
+        labels=target.get("labels", {}),
+        annotations=request.annotations,
+        created=request.created,
+    )
+    return image, dists
+
+
+def _missing_message(target: Target, project, base: Image, missing: list[MissingLibrary]) -> str:
+    """Which files need which libraries the image lacks, and where they would come from."""
+    lines = [
+        f"{target.address} (at {target.build_file}:{target.line}): the {base.platform} image lacks shared libraries "
+        "its native code needs, so importing it would fail:"
+    ]
+    for item in missing:
+        searched = f" (searched {', '.join(item.searched)})" if item.searched else ""
+        lines.append(f"  {item.file.owner}: {item.file.path} needs {item.soname}{searched}")
+    base_target = project.graph.base_target(target)
+    hints = project.registry.library_packages.get(base_target.alias) if base_target is not None else None
+    sonames = sorted({item.soname for item in missing})
+    if hints is not None:
+        lines.append(
+            hints(base_target, project, base.platform, sonames, sorted({d for m in missing for d in m.searched}))
+        )
+    else:
+        lines.append(f"Use a base image that ships {', '.join(sonames)}, or pin versions that bundle them.")
+    return "\n".join(lines)
+
+
+def _check_layout(target: Target) -> None:
+    layout = target.get("layout", "venv")
+    if layout not in LAYOUTS:
+        raise BuildFileError(
+            f"{target.address}: layout={layout!r} is not implemented yet; lamina builds layout='venv' "
+            "(a venv at [oci] venv_dir): remove the field or set it to 'venv'",
+            path=target.build_file,
+            line=target.line,
+        )
+
+
+def _check_entry_point(source: Target, entry_point: str, image: Target, project) -> None:
+    """The function an entry point names must exist in its module."""
+    module, _, function = entry_point.partition(":")
+    if not function:
+        return
+    path = source.sources[0]
+    defined, names = module_defines((project.build_root / path).read_bytes(), function.split(".")[0], path)
+    if not defined:
+        import difflib
+
+        close = difflib.get_close_matches(function, names, n=1)
+        hint = f"; did you mean {module}:{close[0]}?" if close else ""
+        raise BuildFileError(
+            f"{image.address}: entry_point {entry_point!r} names {function!r}, which {path} does not define{hint}",
+            path=image.build_file,
+            line=image.line,
+        )
+
+
+def image_tags(target: Target) -> tuple[str, ...]:
+    """The tags an image is published under: ``image_tags``; ``tags`` only as the deprecated spelling."""
+    if target.get("image_tags"):
+        return tuple(target.get("image_tags"))
+    if target.get("tags"):
+        log.warning(
+            "%s (at %s:%d): tags= on a python_image is deprecated as image tags: `tags` is Pants' field for "
+            "selecting targets (--tag); write image_tags=%r instead",
+            target.address, target.build_file, target.line, list(target.get("tags")),
+        )  # fmt: skip
+        return tuple(target.get("tags"))
+    return ("latest",)
 
 
 def package_python_image(target: Target, project) -> BuiltImage:
     """Assemble the image for ``target`` (cached step by step); on a multi-architecture
     base, one image per platform under an image index."""
     config, graph, cache = project.config, project.graph, project.cache
-    bases = base_images(target, project)
+    _check_layout(target)  # cheap checks of what the user wrote first, then the base
     closure = graph.closure([target])
-    _, entry_point = graph.entry_point(target)
+    source, entry_point = graph.entry_point(target)
+    _check_entry_point(source, entry_point, target, project)
+    bases = base_images(target, project)
 
     resolve = graph.resolve_of(target)
     requirements = sorted({r for t in closure if t.alias == "python_requirement" for r in t.get("requirements", ())})
     lock = load_lockfile(config.lock_path(resolve), resolve_name=resolve) if requirements else None
     annotations = {"org.opencontainers.image.title": str(target.address)}
-    revision = _git_revision(project.build_root)
-    if revision:
-        annotations["org.opencontainers.image.revision"] = revision
     if target.get("description"):
         annotations["org.opencontainers.image.description"] = target.get("description")
-    request = _Request(lock, resolve, tuple(Requirement(r) for r in requirements), annotations)
+    created = UNSTAMPED_CREATED
+    if project.stamp:
+        if "stamp" not in project.memo:
+            project.memo["stamp"] = read_stamp(project.build_root)
+        annotations.update(project.memo["stamp"].annotations())
+        created = project.memo["stamp"].created or created
+    request = _Request(lock, resolve, tuple(Requirement(r) for r in requirements), annotations, created)
 
     app = app_layer(_app_files(closure, project), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
     built = [_image_on(base, target, project, request, app) for base in bases]
     images = tuple(image for image, _ in built)
     repository = target.get("repository") or target.address.name
-    tags = target.get("tags") or ("latest",)
     return BuiltImage(
         address=str(target.address),
         image=images[0] if len(images) == 1 else ImageIndex(images, annotations),
-        repo_tags=tuple(f"{repository}:{tag}" for tag in tags),
+        repo_tags=tuple(f"{repository}:{tag}" for tag in image_tags(target)),
         output_stem=output_stem(target.address),
         third_party=tuple(f"{d.name}=={d.version}" for d in built[0][1]),
     )

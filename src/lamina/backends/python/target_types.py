@@ -10,6 +10,15 @@ SOURCES = Field(
     "Glob patterns relative to the BUILD file's directory; `!pattern` excludes.",
     ("*.py", "!*_test.py", "!test_*.py", "!conftest.py"),
 )
+# Fields Pants' python_source(s) have for its linters, checkers and `run`; accepted, not used.
+PANTS_SOURCE_FIELDS = tuple(
+    Field(name, "Pants' field; lamina ignores it.")
+    for name in (
+        "interpreter_constraints", "restartable", "run_goal_use_sandbox", "skip_autoflake", "skip_bandit",
+        "skip_black", "skip_docformatter", "skip_flake8", "skip_isort", "skip_mypy", "skip_pydocstyle",
+        "skip_pylint", "skip_pytype", "skip_pyupgrade", "skip_ruff", "skip_yapf",
+    )
+)  # fmt: skip
 MODULE_MAPPING = Field(
     "module_mapping", "Distribution name -> the modules it provides, where they differ from its name.", {}
 )
@@ -21,15 +30,19 @@ TARGET_TYPES = [
         (
             SOURCES,
             RESOLVE,
-            Field("interpreter_constraints", "Ignored by lamina (the base image decides)."),
-            Field("overrides", "Per-file field overrides.", {}),
-            Field("skip_mypy", "Pants' option; ignored."),
-            Field("skip_black", "Pants' option; ignored."),
-            Field("skip_ruff", "Pants' option; ignored."),
+            Field(
+                "overrides",
+                "Fields of the generated python_source targets, by file path or glob relative to this BUILD file "
+                "(or a tuple of them), e.g. {'main.py': {'dependencies': [':extra']}}.",
+                {},
+            ),
+            *PANTS_SOURCE_FIELDS,
         ),
         generates="python_source",
     ),
-    TargetType("python_source", "One Python source file.", (Field("source", "The file."), RESOLVE)),
+    TargetType(
+        "python_source", "One Python source file.", (Field("source", "The file."), RESOLVE, *PANTS_SOURCE_FIELDS)
+    ),
     TargetType(
         "python_requirements",
         "Requirements from a requirements.txt-style file; generates one `python_requirement` per line (`dir:name#dist`).",
@@ -38,7 +51,12 @@ TARGET_TYPES = [
             RESOLVE,
             MODULE_MAPPING,
             Field("type_stubs_module_mapping", "Pants' option; ignored.", {}),
-            Field("overrides", "Per-requirement field overrides.", {}),
+            Field(
+                "overrides",
+                "Fields of the generated python_requirement targets, by requirement name (or a tuple of names), "
+                "e.g. {'pyyaml': {'modules': ['yaml']}}.",
+                {},
+            ),
         ),
         generates="python_requirement",
     ),
@@ -62,16 +80,18 @@ TARGET_TYPES = [
                 required=True,
             ),
             Field(
-                "base", "The base image: docker-archive:PATH, oci-layout:PATH[:TAG], docker-daemon:NAME:TAG or scratch."
+                "base",
+                "The base image: a base target's address (':name', '//dir:name'), REGISTRY/REPO[:TAG][@sha256:DIGEST], "
+                "docker-archive:PATH, oci-layout:PATH[:TAG], docker-daemon:NAME:TAG or scratch.",
             ),
             Field("repository", "Image repository name; defaults to the target's name."),
-            Field("tags", "Tags of the image; defaults to ['latest'].", ()),
+            Field("image_tags", "Tags the image is written and published under; defaults to ['latest'].", ()),
             Field("env", "Environment variables of the container.", {}),
             Field("ports", "Ports the container exposes (8000 or '53/udp').", ()),
             Field("user", "User (name or uid[:gid]) the container runs as."),
             Field("workdir", "Working directory; defaults to the app directory."),
             Field("labels", "Image labels.", {}),
-            Field("layout", "How Python code is laid out in the image; 'venv' today.", "venv"),
+            Field("layout", "How Python code is laid out in the image; only 'venv' is implemented.", "venv"),
             RESOLVE,
         ),
     ),

@@ -7,9 +7,10 @@ import sys
 import tarfile
 
 from lamina.backends.python.app import AppFile, app_layer, launcher
-from lamina.backends.python.image_config import configure
+from lamina.backends.python.image_config import configure, image_env
 from lamina.cache import Cache
 from lamina.oci import Image
+from lamina.oci.mutate import UNSTAMPED_CREATED
 
 
 def _run_launcher(tmp_path, entry_point, *args):
@@ -42,11 +43,11 @@ def test_app_layer_is_cached_by_content(tmp_path):
     source = tmp_path / "mod.py"
     source.write_text("A = 1\n")
     files = [AppFile("/app/pkg/mod.py", source)]
-    first = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
-    again = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
+    first, _ = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
+    again, _ = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
     assert first == again
     source.write_text("A = 2\n")
-    edited = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
+    edited, _ = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
     assert edited.digest != first.digest
     with tarfile.open(edited.path) as archive:
         assert archive.extractfile("app/pkg/mod.py").read() == b"A = 2\n"
@@ -54,13 +55,14 @@ def test_app_layer_is_cached_by_content(tmp_path):
 
 
 def test_configure_sets_runtime_fields_and_keeps_base_env(monkeypatch):
-    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # the environment does not leak in: not stamped
     base = Image({"architecture": "amd64", "os": "linux", "config": {"Env": ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]}})
     image = configure(
         base,
         venv_dir="/opt/venv",
         app_dir="/app",
-        env={"PORT": "8000"},
+        env=image_env(base, "/opt/venv", {"PORT": "8000"}),
+        created=UNSTAMPED_CREATED,
         ports=[8000, "53/udp"],
         user="65532",
         workdir=None,

@@ -1,0 +1,82 @@
+"""A small repository for the trust tests: one CLI image using a wheel (tabulate) and an sdist
+(docopt), locked against a loopback package index, on the examples' Debian base as a
+docker-archive. Real wheels and sdists, downloaded from PyPI once per session."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+# What the repository needs, and what building docopt's sdist in an isolated environment needs.
+PACKAGES = ("tabulate==0.10.0", "docopt==0.6.2", "setuptools", "wheel")
+
+MAIN = '''"""Usage: main.py NAME"""
+from docopt import docopt
+from tabulate import tabulate
+
+
+def main() -> int:
+    print(tabulate([[docopt(__doc__)["NAME"]]], headers=["hello"]))
+    return 0
+'''
+
+
+def download_wheelhouse(directory: Path) -> Path:
+    """The files of ``PACKAGES`` from PyPI, without the host's pip configuration."""
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(directory), *PACKAGES],
+        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    return directory
+
+
+def lock_text(wheelhouse: Path, names: tuple[str, ...] = ("tabulate", "docopt")) -> str:
+    """A pip-tools style lock pinning ``names`` to the wheelhouse's files."""
+    lines = []
+    for path in sorted(wheelhouse.iterdir()):
+        name, version = path.name.split("-")[:2]
+        if name.lower() in names:
+            version = version.removesuffix(".tar.gz")
+            lines.append(f"{name}=={version} \\\n    --hash=sha256:{hashlib.sha256(path.read_bytes()).hexdigest()}\n")
+    return "".join(lines)
+
+
+def make_repo(root: Path, *, index_url: str, base: Path, lock: str | None = None, extra_toml: str = "") -> Path:
+    """Write the repository at ``root``; ``lock`` defaults to none (``generate-lockfiles`` makes it)."""
+    files = {
+        "pants.toml": (
+            '[source]\nroot_patterns = ["src"]\n'
+            '[python]\nenable_resolves = true\n[python.resolves]\npython-default = "3rdparty/python/default.lock"\n'
+            f'[lamina]\nindex_urls = ["{index_url}"]\n'
+            '[oci]\ndefault_base = "docker-archive:base.tar"\n' + extra_toml
+        ),
+        "3rdparty/python/BUILD": "python_requirements(name='reqs')\n",
+        "3rdparty/python/requirements.txt": "tabulate\ndocopt\n",
+        "src/app/BUILD": "python_sources()\npython_image(name='cli', entry_point='app.main:main', image_tags=['v1'])\n",
+        "src/app/main.py": MAIN,
+        "src/app/__init__.py": "",
+    }
+    if lock is not None:
+        files["3rdparty/python/default.lock"] = lock
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    shutil.copyfile(base, root / "base.tar")
+    return root
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (relative path -> sha256), to compare outputs byte for byte."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }

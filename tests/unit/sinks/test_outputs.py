@@ -1,0 +1,105 @@
+"""Outputs are deterministic, readable by their readers, verified on the way out, and rewritten only when
+they are not what lamina wrote."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+
+import pytest
+
+from lamina.cache import Cache
+from lamina.errors import DamagedBlobError
+from lamina.oci import OCI_LAYER_GZIP, FileLayer, Image
+from lamina.oci.mutate import append_layer
+from lamina.sinks import layout, tarball
+from lamina.sources import docker_archive, oci_layout
+from lamina.tar import TarEntry, write_layer
+
+
+def _image(cache):
+    blob = write_layer([TarEntry.file("/hello.txt", b"hi")], cache.blobs)
+    layer = FileLayer(cache.blobs.path(blob.digest), OCI_LAYER_GZIP, blob.digest, blob.diff_id, blob.size)
+    return append_layer(Image({"architecture": "amd64", "os": "linux"}), layer, created_by="test")
+
+
+def test_tarball_is_deterministic_and_round_trips(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    image = _image(cache)
+    first, second = tmp_path / "a.tar", tmp_path / "b.tar"
+    tarball.write(image, first, repo_tags=["demo:latest"])
+    tarball.write(image, second, repo_tags=["demo:latest"])
+    assert first.read_bytes() == second.read_bytes()
+    with tarfile.open(first) as archive:
+        assert archive.getnames()[0] == "index.json"
+        assert json.load(archive.extractfile("manifest.json"))[0]["RepoTags"] == ["demo:latest"]
+    read_back = docker_archive.read(first, Cache(tmp_path / "other"))
+    assert [l.digest for l in read_back.layers] == [l.digest for l in image.layers]
+    assert read_back.config_bytes == image.config_bytes
+
+
+def test_unchanged_tarball_is_not_rewritten_but_a_damaged_one_is(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    image = _image(cache)
+    path = tmp_path / "a.tar"
+    record = lambda: cache.outputs.record(path)  # noqa: E731 - each write reads the ledger afresh
+    tarball.write(image, path, repo_tags=["demo:latest"], record=record())
+    good, stamp = path.read_bytes(), path.stat().st_mtime_ns
+    tarball.write(image, path, repo_tags=["demo:latest"], record=record())
+    assert path.stat().st_mtime_ns == stamp
+    with open(path, "r+b") as handle:  # truncated to half
+        handle.truncate(len(good) // 2)
+    tarball.write(image, path, repo_tags=["demo:latest"], record=record())
+    assert path.read_bytes() == good
+    tarball.write(image, path, repo_tags=["demo:v2"], record=record())
+    assert path.read_bytes() != good
+
+
+def test_layout_round_trip(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    image = _image(cache)
+    layout.write(image, tmp_path / "out.oci", tag="v1", record=cache.outputs.record(tmp_path / "out.oci"))
+    assert oci_layout.read(tmp_path / "out.oci", "v1").digest == image.digest
+
+
+def _flip(path):
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def test_outputs_share_no_inode_with_the_cache_and_damage_is_repaired(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    image = _image(cache)
+    out = tmp_path / "out.oci"
+    write = lambda: layout.write(image, out, tag="v1", record=cache.outputs.record(out))  # noqa: E731
+    write()
+    layer = image.layers[0]
+    blob = out / "blobs" / "sha256" / layer.digest.split(":")[1]
+    assert blob.stat().st_ino != cache.blobs.path(layer.digest).stat().st_ino
+    good, before = blob.read_bytes(), blob.stat().st_mtime_ns
+    write()
+    assert blob.stat().st_mtime_ns == before  # untouched: only stat'ed
+    _flip(blob)
+    write()
+    assert blob.read_bytes() == good and cache.blobs.intact(layer.digest)  # the output was repaired...
+    blob.unlink()
+    (out / "blobs" / "sha256" / ("0" * 64)).write_bytes(b"stale")
+    write()
+    assert blob.read_bytes() == good and sorted(p.name for p in blob.parent.iterdir()) == sorted(
+        d.split(":")[1] for d in (layer.digest, image.config_descriptor.digest, image.digest)
+    )  # ...and a missing blob written, a stale one removed
+
+
+def test_a_damaged_cache_blob_never_reaches_an_output(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    image = _image(cache)
+    _flip(cache.blobs.path(image.layers[0].digest))
+    out, tar = tmp_path / "out.oci", tmp_path / "out.tar"
+    with pytest.raises(DamagedBlobError, match=f"{image.layers[0].digest} read from .*cache.* is damaged"):
+        layout.write(image, out, tag="v1", record=cache.outputs.record(out))
+    with pytest.raises(DamagedBlobError):
+        tarball.write(image, tar, repo_tags=["demo:latest"])
+    assert not tar.exists() and not (out / "index.json").exists()
+    assert [p for p in (out / "blobs" / "sha256").iterdir() if p.name.startswith(".")] == []
