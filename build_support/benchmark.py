@@ -95,9 +95,7 @@ def make_base() -> Path:
     archive = STATE / "base-bookworm-pip.tar"
     if not archive.exists():
         STATE.mkdir(exist_ok=True)
-        spec = importlib.util.spec_from_file_location(
-            "mmdebstrap_base", REPO / "build_support" / "mmdebstrap_base.py"
-        )
+        spec = importlib.util.spec_from_file_location("mmdebstrap_base", REPO / "build_support" / "mmdebstrap_base.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         packages = (*module.PACKAGES, "python3-pip", "python3-venv")

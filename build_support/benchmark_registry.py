@@ -158,10 +158,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"run {number + 1}: lamina {lamina[-1]}, docker {dockerfile[-1]}", file=sys.stderr)
     median = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
     print(f"medians of {args.runs} runs (`build_support/benchmark_registry.py {' '.join(argv or sys.argv[1:])}`):")
-    print(f"lamina publish on machine B (fresh cache, remote cache): {median(lamina, 'seconds'):.2f} s, "
-          f"uploaded {median(lamina, 'uploaded'):,.0f} bytes, downloaded {median(lamina, 'downloaded'):,.0f} bytes")
-    print(f"docker build + docker push (slim route, warm engine): {median(dockerfile, 'seconds'):.2f} s, "
-          f"uploaded {median(dockerfile, 'uploaded'):,.0f} bytes")
+    print(
+        f"lamina publish on machine B (fresh cache, remote cache): {median(lamina, 'seconds'):.2f} s, "
+        f"uploaded {median(lamina, 'uploaded'):,.0f} bytes, downloaded {median(lamina, 'downloaded'):,.0f} bytes"
+    )
+    print(
+        f"docker build + docker push (slim route, warm engine): {median(dockerfile, 'seconds'):.2f} s, "
+        f"uploaded {median(dockerfile, 'uploaded'):,.0f} bytes"
+    )
     print(f"ratio: docker / lamina time {median(dockerfile, 'seconds') / median(lamina, 'seconds'):.1f}x")  # fmt: skip
     return 0
 

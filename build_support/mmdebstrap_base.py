@@ -102,9 +102,7 @@ def _bootstrap(rootfs: Path, epoch: int, packages: tuple[str, ...], hooks: tuple
 
 def _oci_architecture() -> str:
     """The OCI architecture of the rootfs mmdebstrap makes (the host's Debian one)."""
-    debian = subprocess.run(
-        ["dpkg", "--print-architecture"], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    debian = subprocess.run(["dpkg", "--print-architecture"], check=True, capture_output=True, text=True).stdout.strip()
     try:
         return OCI_ARCHITECTURES[debian]
     except KeyError:
@@ -124,9 +122,7 @@ def _config(architecture: str, epoch: int, command: list[str], diff_id: str) -> 
     }
 
 
-def _write_docker_archive(
-    path: Path, rootfs: Path, diff_id: str, config: dict[str, object], epoch: int
-) -> None:
+def _write_docker_archive(path: Path, rootfs: Path, diff_id: str, config: dict[str, object], epoch: int) -> None:
     """Write the classic ``docker save`` layout: manifest.json, the config, one layer."""
     config_bytes = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
     config_name = f"{hashlib.sha256(config_bytes).hexdigest()}.json"

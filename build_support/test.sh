@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: prepare the machine, then run every test
-# (unit and integration) on two workers. Extra arguments go to pytest.
-# Exits non-zero on any failure, including when no test was collected.
+# The whole test suite, as CI runs it: prepare the machine, build and install lamina's wheel
+# in a fresh venv, then run every test (unit and integration) on two workers. Unit tests
+# import this checkout; integration tests run the installed wheel's `lamina`, as users do.
+# Extra arguments go to pytest. Exits non-zero on any failure, including when no test was
+# collected.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 build_support/ci_setup.sh
+LAMINA_UNDER_TEST="$(build_support/install_wheel.sh)"
+export LAMINA_UNDER_TEST
+echo "test.sh: integration tests run $LAMINA_UNDER_TEST" >&2
 
 status=0
 .venv/bin/python -m pytest -n 2 tests "$@" || status=$?

@@ -17,6 +17,7 @@ from lamina.registry.auth import docker_credentials
 from lamina.registry.client import RegistryClient
 from lamina.registry.reference import parse_reference
 from lamina.registry.remote_cache import RegistryCache
+from lamina.stamp import Stamp, read_stamp
 from lamina.transport import Transport
 
 
@@ -32,6 +33,11 @@ class Project:
     transport: Transport
     stamp: bool = False  # put the revision and other facts of the checkout into images (opt-in)
     memo: dict = field(default_factory=dict)  # values built once per run, e.g. a base several images share
+
+    @cached_property
+    def stamp_facts(self) -> Stamp | None:
+        """What ``--stamp`` puts into images, read from the checkout once; None when not stamping."""
+        return read_stamp(self.build_root) if self.stamp else None
 
     @cached_property
     def index(self) -> PackageIndex:

@@ -51,3 +51,31 @@ def test_debian_section(tmp_path):
     (tmp_path / "pants.toml").write_text('[debian]\nmirrors = "x"\n')
     with pytest.raises(ConfigError, match=r"unknown option 'mirrors' in \[debian\]; did you mean 'mirror'"):
         load_config(tmp_path)
+
+
+def test_credentials_in_urls_are_split_off_and_interpolated_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("INDEX_TOKEN", "s3cret-token")
+    (tmp_path / "pants.toml").write_text(
+        '[lamina]\nindex_urls = ["https://ci:%(env.INDEX_TOKEN)s@pypi.example.com/simple", "https://pypi.org/simple"]\n'
+        '[debian]\nmirror = "https://mirror:pw@deb.example.com/debian"\n'
+        '[GLOBAL]\npythonpath = ["%(buildroot)s/plugins"]\n'
+    )
+    config = load_config(tmp_path)
+    assert config.index_urls == ("https://pypi.example.com/simple", "https://pypi.org/simple")
+    assert config.debian_mirror == "https://deb.example.com/debian"
+    assert config.credentials["pypi.example.com"].password == "s3cret-token"
+    assert config.credentials["deb.example.com"].username == "mirror"
+    assert config.pythonpath == (f"{tmp_path}/plugins",)
+    assert "s3cret-token" not in repr(config) and "pw@" not in repr(config)
+    monkeypatch.delenv("INDEX_TOKEN")
+    with pytest.raises(ConfigError, match=r"uses %\(env.INDEX_TOKEN\)s, but \$INDEX_TOKEN is not set"):
+        load_config(tmp_path)
+
+
+def test_option_types_are_checked(tmp_path):
+    (tmp_path / "pants.toml").write_text('[oci]\nstamp = "yes"\n')
+    with pytest.raises(ConfigError, match=r"\[oci\] stamp must be a bool, not 'yes'"):
+        load_config(tmp_path)
+    (tmp_path / "pants.toml").write_text('[oci.registries."r.example.com"]\nplain_http = 1\n')
+    with pytest.raises(ConfigError, match=r"plain_http must be a bool"):
+        load_config(tmp_path)

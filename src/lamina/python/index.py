@@ -1,9 +1,10 @@
 """A client of PEP 691 (JSON) simple package indexes, for finding locked artifacts.
 
 Index URLs come from lamina's configuration, never from the host's pip config. What an
-index says is checked before it is believed: a file whose name is not a wheel or sdist
-name (``../x``, ``a/b.whl``) or whose sha256 is malformed is ignored, so an index's
-words are never used as a path.
+index says is checked before it is believed: a file whose name is not a plain file name
+ending like a wheel or sdist (``../x``, ``a/b.whl``) or whose sha256 is malformed is
+ignored, so an index's words are never used as a path. (The full parse of a name waits
+until the file is a candidate: a project page may list thousands of files.)
 """
 
 from __future__ import annotations
@@ -33,12 +34,13 @@ log = logging.getLogger(__name__)
 ACCEPT = "application/vnd.pypi.simple.v1+json"
 DEFAULT_INDEX = "https://pypi.org/simple"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]*\.(?:whl|tar\.gz|zip)")
 _MAX_METADATA = 16 << 20
 
 
 def is_artifact_filename(filename: object) -> bool:
     """Whether ``filename`` is a plain wheel or sdist file name (no directory part)."""
-    if not isinstance(filename, str) or "/" in filename or "\\" in filename or filename.startswith("."):
+    if not isinstance(filename, str) or not _PLAIN_NAME.fullmatch(filename):
         return False
     try:
         if filename.endswith(".whl"):
@@ -52,13 +54,19 @@ def is_artifact_filename(filename: object) -> bool:
 
 @dataclass(frozen=True)
 class IndexFile:
-    """One downloadable artifact of a project on an index."""
+    """One downloadable artifact of a project on an index; ``href`` is relative to ``page``."""
 
     filename: str
-    url: str
+    href: str
     sha256: str
     requires_python: str | None = None
     metadata_sha256: str | None = None  # PEP 658/714 core metadata served beside the file
+    page: str = ""
+
+    @property
+    def url(self) -> str:
+        """Where the file is (joined only when asked: most listed files are never fetched)."""
+        return urljoin(self.page, self.href) if self.page else self.href
 
     @property
     def has_metadata(self) -> bool:
@@ -138,7 +146,7 @@ def _index_file(entry: object, project_url: str, index: str) -> IndexFile | None
     sha256 = (entry.get("hashes") or {}).get("sha256") if isinstance(entry.get("hashes"), dict) else None
     if not sha256 or not isinstance(href, str):
         return None
-    if not is_artifact_filename(filename) or not _SHA256.fullmatch(str(sha256)):
+    if not isinstance(filename, str) or not _PLAIN_NAME.fullmatch(filename) or not _SHA256.fullmatch(str(sha256)):
         log.info("package index %s lists a file with an unusable name or hash (%r); ignored", redact(index), filename)
         return None
     metadata = entry.get("core-metadata") or entry.get("data-dist-info-metadata")
@@ -146,7 +154,8 @@ def _index_file(entry: object, project_url: str, index: str) -> IndexFile | None
     requires_python = entry.get("requires-python")
     return IndexFile(
         filename=filename,
-        url=urljoin(project_url, href),
+        href=href,
+        page=project_url,
         sha256=str(sha256),
         requires_python=requires_python if isinstance(requires_python, str) else None,
         metadata_sha256=metadata_sha256

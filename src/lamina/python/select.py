@@ -38,7 +38,7 @@ def select_artifact(dist: LockedDist, files: Sequence[IndexFile], platform: Targ
             score = min((rank[t] for t in tags if t in rank), default=None)
             if score is not None and (best is None or score < best[0]):
                 best = (score, file)
-        elif file.filename.endswith((".tar.gz", ".zip")):
+        elif file.filename.endswith((".tar.gz", ".zip")) and is_artifact_filename(file.filename):
             sdist = sdist or file
     if best is not None:
         return best[1]

@@ -22,6 +22,7 @@ from lamina.sinks.verified import HashingReader
 from lamina.tar.writer import MTIME
 
 REF_NAME = "org.opencontainers.image.ref.name"
+_CHUNK = 1 << 20
 
 
 def _index(artifact: Image | ImageIndex, repo_tags: list[str]) -> bytes:
@@ -97,6 +98,7 @@ def write(
         if record is not None and record.intact(path, content):
             return
         with replacing(path) as handle, tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            archive.copybufsize = _CHUNK  # layers are copied (and hashed) a megabyte at a time, not 16 KB
             _write(archive, artifact, index, manifest_json)
         if record is not None:
             record.remember(path, content)

@@ -8,7 +8,6 @@ in a base image's layout) reaches an output or a registry: the copy is abandoned
 from __future__ import annotations
 
 import hashlib
-import io
 from typing import BinaryIO
 
 from lamina.errors import DamagedBlobError
@@ -31,7 +30,7 @@ def damaged(layer: Layer, actual: str) -> DamagedBlobError:
     )
 
 
-class HashingReader(io.RawIOBase):
+class HashingReader:
     """A layer's stream that hashes what is read; ``check()`` after the last read."""
 
     def __init__(self, layer: Layer) -> None:
@@ -39,14 +38,11 @@ class HashingReader(io.RawIOBase):
         self._stream: BinaryIO = layer.open()
         self._hash = hashlib.sha256()
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._stream.read(len(buffer))
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes of the blob (all that is left when negative)."""
+        data = self._stream.read(size)
         self._hash.update(data)
-        buffer[: len(data)] = data
-        return len(data)
+        return data
 
     def check(self) -> None:
         """Raise ``DamagedBlobError`` unless everything read matches the layer's digest."""
@@ -57,9 +53,14 @@ class HashingReader(io.RawIOBase):
             raise damaged(self.layer, actual)
 
     def close(self) -> None:
-        if not self.closed:
-            self._stream.close()
-        super().close()
+        """Close the blob."""
+        self._stream.close()
+
+    def __enter__(self) -> HashingReader:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
 
 
 def copy_layer(layer: Layer, destination: BinaryIO) -> None:

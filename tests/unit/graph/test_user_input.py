@@ -194,3 +194,15 @@ def test_unknown_python_options_are_errors_but_pants_own_are_accepted(repo):
         ConfigError, match=r"unknown option 'default_resolv' in \[python\]; did you mean 'default_resolve'"
     ):
         repo({"pants.toml": '[python]\ndefault_resolv = "x"\n'})()
+
+
+def test_dependencies_and_peek_of_a_single_python_source(repo, capsys):
+    from lamina.cli import main
+
+    project = repo(
+        {"src/app/BUILD": 'python_source(name="main", source="app.py")\n', "src/app/app.py": "import os\n"}
+    )()
+    root = str(project.build_root)
+    assert main(["--build-root", root, "--cache-dir", f"{root}/.cache", "dependencies", "src/app:main"]) == 0
+    assert main(["--build-root", root, "--cache-dir", f"{root}/.cache", "peek", "src/app:main"]) == 0
+    assert '"sources": [\n      "src/app/app.py"\n    ]' in capsys.readouterr().out

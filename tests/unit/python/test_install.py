@@ -125,3 +125,15 @@ def test_a_wheel_that_inflates_to_gigabytes_installs_in_bounded_memory(tmp_path)
     installed_size, max_rss_kb = map(int, result.stdout.split())
     assert installed_size == size
     assert max_rss_kb < 400 * 1024, f"installing needed {max_rss_kb // 1024} MB of memory"
+
+
+def test_a_wheel_with_undecodable_metadata_is_a_clear_error(tmp_path):
+    wheel = make_wheel(tmp_path, "odd")
+    with zipfile.ZipFile(wheel.path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["odd-1.0.dist-info/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: caf\xe9\n"
+    with zipfile.ZipFile(wheel.path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(BuildError, match=r"cannot install odd-1.0-py3-none-any.whl: it is not a valid wheel \(Unicode"):
+        install_wheels([wheel], VenvLayout(), PLATFORM, spill_dir=tmp_path)

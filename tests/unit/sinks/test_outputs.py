@@ -103,3 +103,27 @@ def test_a_damaged_cache_blob_never_reaches_an_output(tmp_path):
         tarball.write(image, tar, repo_tags=["demo:latest"])
     assert not tar.exists() and not (out / "index.json").exists()
     assert [p for p in (out / "blobs" / "sha256").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_damaged_cache_blob_never_reaches_a_registry(tmp_path):
+    from fake_registry import FakeRegistry
+
+    from lamina.registry.client import RegistryClient
+    from lamina.registry.reference import parse_reference
+    from lamina.sinks import registry
+    from lamina.transport import Transport
+
+    cache = Cache(tmp_path / "cache")
+    image = _image(cache)
+    _flip(cache.blobs.path(image.layers[0].digest))
+    fake = FakeRegistry().start()
+    try:
+        client = RegistryClient(fake.address, Transport())
+        with pytest.raises(DamagedBlobError):
+            registry.push(image, parse_reference(f"{fake.address}/team/app"), ["v1"], client)
+        assert image.layers[0].digest not in fake.blobs
+        assert list(fake.blobs) == [image.config_descriptor.digest]  # pushed in parallel, and intact
+        assert [s.method for s in fake.seen].count("POST") == 1  # the layer's upload never even started
+        assert not any(s.path.endswith("/manifests/v1") for s in fake.seen)
+    finally:
+        fake.stop()

@@ -31,7 +31,6 @@ from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
 from lamina.python.install import VenvLayout
 from lamina.python.lockfile import load_lockfile
 from lamina.python.native import MissingLibrary, missing_libraries
-from lamina.stamp import read_stamp
 
 log = logging.getLogger(__name__)
 
@@ -182,11 +181,9 @@ def package_python_image(target: Target, project) -> BuiltImage:
     if target.get("description"):
         annotations["org.opencontainers.image.description"] = target.get("description")
     created = UNSTAMPED_CREATED
-    if project.stamp:
-        if "stamp" not in project.memo:
-            project.memo["stamp"] = read_stamp(project.build_root)
-        annotations.update(project.memo["stamp"].annotations())
-        created = project.memo["stamp"].created or created
+    if project.stamp_facts is not None:
+        annotations.update(project.stamp_facts.annotations())
+        created = project.stamp_facts.created or created
     request = _Request(lock, resolve, tuple(Requirement(r) for r in requirements), annotations, created)
 
     app = app_layer(_app_files(closure, project), app_dir=config.app_dir, entry_point=entry_point, cache=cache)

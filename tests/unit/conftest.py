@@ -1,0 +1,1 @@
+"""Unit tests share ``fake_registry`` (an in-process registry); this file puts their directory on the path."""
