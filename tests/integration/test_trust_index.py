@@ -112,9 +112,10 @@ def test_a_build_killed_mid_download_is_cleaned_up_by_the_next(index, wheelhouse
         [*lamina_command(), "--cache-dir", str(cache), "package", "::"], cwd=repo,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not any(p.stat().st_size > 0 for p in (cache / "tmp").rglob("*blob*.tmp")) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # the slow wheel takes about 10 s: its blob is being written meanwhile
+    while not list((cache / "tmp").glob("*/.blob.lamina-*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert process.poll() is None, "lamina finished before it could be killed mid-download"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     leftovers = _owned_leftovers(cache)
