@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         lamina.append(lamina_run())
         dockerfile.append(docker_run(bench, client))
         print(f"run {number + 1}: lamina {lamina[-1]}, docker {dockerfile[-1]}", file=sys.stderr)
-    median = lambda runs, key: statistics.median(run[key] for run in runs)  # noqa: E731
+    median = lambda runs, key: statistics.median(run[key] for run in runs)
     print(f"medians of {args.runs} runs (`build_support/benchmark_registry.py {' '.join(argv or sys.argv[1:])}`):")
     print(
         f"lamina publish on machine B (fresh cache, remote cache): {median(lamina, 'seconds'):.2f} s, "

@@ -29,7 +29,7 @@ import sys
 import tarfile
 import tempfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -111,7 +111,7 @@ def _oci_architecture() -> str:
 
 def _config(architecture: str, epoch: int, command: list[str], diff_id: str) -> dict[str, object]:
     """The image config for the one-layer image whose layer has the digest ``diff_id``."""
-    created = datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    created = datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
         "architecture": architecture,
         "os": "linux",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lamina.redact import split_credentials
@@ -38,14 +38,14 @@ class Stamp:
 
 def _git(build_root: Path, *args: str) -> str | None:
     try:
-        result = subprocess.run(["git", *args], cwd=build_root, capture_output=True, text=True, timeout=10)
+        result = subprocess.run(["git", *args], cwd=build_root, capture_output=True, text=True, timeout=10, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
 def _rfc3339(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def read_stamp(build_root: Path) -> Stamp:

@@ -139,7 +139,7 @@ class _Mirror(BaseHTTPRequestHandler):
 
     overrides: dict[str, bytes | None] = {}  # path -> bytes to serve, or None for 404
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         if self.path in self.overrides:
             body = self.overrides[self.path]
         else:

@@ -8,7 +8,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
 from oci_reading import copy_examples, image_outputs, lamina
 
 pytestmark = pytest.mark.integration
@@ -93,7 +92,7 @@ class _LyingIndex(BaseHTTPRequestHandler):
 
     lock_hashes: dict[str, list[str]] = {}
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         parts = self.path.strip("/").split("/")
         if parts[0] == "simple" and len(parts) == 2:
             files = [

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from oci_reading import lamina
 
 from lamina.python.lockfile import load_lockfile
-from oci_reading import lamina
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from oci_reading import image_outputs, lamina
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,7 @@ CLI = ("src/python/services/greet_cli", "greet-cli")
 
 
 def _digests(result) -> dict[str, str]:
-    return dict(re.findall(r"^(\S+)  (sha256:[0-9a-f]{64})", result.stdout, flags=re.M))
+    return dict(re.findall(r"^(\S+)  (sha256:[0-9a-f]{64})", result.stdout, flags=re.MULTILINE))
 
 
 def _flip(path):

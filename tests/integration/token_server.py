@@ -41,7 +41,7 @@ class TokenServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 server.requests += 1
                 if self.headers.get("Authorization") != server.expected:
                     self.send_response(401)

@@ -49,10 +49,9 @@ def test_temp_names_carry_the_owner_and_differ():
 def test_replacing_appears_whole_or_not_at_all(tmp_path):
     target = tmp_path / "out.json"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with replacing(target) as handle:
-            handle.write(b"half")
-            raise RuntimeError("killed")
+    with pytest.raises(RuntimeError), replacing(target) as handle:
+        handle.write(b"half")
+        raise RuntimeError("killed")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.json"]
     assert write_bytes(target, b"new") and not write_bytes(target, b"new")
     assert target.read_text() == "new" and oct(target.stat().st_mode & 0o777) == "0o644"

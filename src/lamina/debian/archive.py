@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import lzma
 from dataclasses import dataclass
+from datetime import UTC
 from importlib import resources
 from pathlib import Path
 
@@ -108,11 +109,11 @@ def _unverified_hint(source: Source) -> str:
 
 def _check_fresh(release: deb822.Release, base: str) -> None:
     """Refuse a Release file past its ``Valid-Until`` (a mirror frozen in time, as apt refuses)."""
-    from datetime import datetime, timezone
+    from datetime import datetime
     from email.utils import parsedate_to_datetime
 
     valid_until = release.get("Valid-Until")
-    if valid_until and parsedate_to_datetime(valid_until) < datetime.now(timezone.utc):
+    if valid_until and parsedate_to_datetime(valid_until) < datetime.now(UTC):
         raise SignatureError(f"{base}: its Release file expired on {valid_until}; the mirror is out of date")
 
 

@@ -57,7 +57,7 @@ def parse_address(text: str, *, relative_to: str = "") -> tuple[str, str | None,
         path, _, generated = path.partition("#")
     if text.startswith(":") and not rooted:
         path = relative_to
-    elif path.startswith("./") or path.startswith("../") or path in (".", ".."):
+    elif path.startswith(("./", "../")) or path in (".", ".."):
         path = posixpath.normpath(posixpath.join(relative_to, path))
         path = "" if path == "." else path
     return path.strip("/"), name or None, generated or None

@@ -155,7 +155,7 @@ def evaluate(source: str, path: str, target_types: Mapping[str, TargetType], *, 
 
     def defaults(
         mapping: Mapping[Any, Mapping[str, Any]] | None = None, *, all: Mapping[str, Any] | None = None, **_: Any
-    ) -> None:  # noqa: A002
+    ) -> None:
         line = _caller_line(path)
         for key, values in (mapping or {}).items():
             keys = key if isinstance(key, tuple) else (key,)

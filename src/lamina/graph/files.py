@@ -103,7 +103,7 @@ class GlobError(ValueError):
 
 def check_glob(pattern: str) -> str:
     """``pattern`` without its ``!``, refused if absolute or containing ``..``."""
-    glob = pattern[1:] if pattern.startswith("!") else pattern
+    glob = pattern.removeprefix("!")
     if not glob or glob.startswith("/") or ".." in glob.replace("\\", "/").split("/"):
         raise GlobError(
             f"source glob {pattern!r} reaches outside its BUILD file's directory; globs are relative to it "

@@ -27,8 +27,8 @@ from lamina.graph.imports import parse_imports
 from lamina.graph.loader import TargetLoader
 from lamina.graph.module_mapping import ModuleNamesHook, default_modules
 from lamina.graph.source_roots import SourceRoots
-from lamina.graph.target import Registry, Target
 from lamina.graph.tags import TagFilter
+from lamina.graph.target import Registry, Target
 from lamina.sources import SCHEMES as BASE_SCHEMES
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from lamina.errors import BuildFileError
-from lamina.graph.files import GlobError, glob_pattern, check_glob
+from lamina.graph.files import GlobError, check_glob, glob_pattern
 from lamina.graph.target import COMMON_FIELDS, Target, TargetType
 
 _FIXED = {"name", "source", "requirements"}  # what a generator decides for each generated target

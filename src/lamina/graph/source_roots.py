@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 
 class SourceRoots:
@@ -23,7 +23,7 @@ class SourceRoots:
             return True
         return any(directory == s or directory.endswith("/" + s) for s in self.suffixes if s)
 
-    @lru_cache(maxsize=None)  # noqa: B019 - one instance per run
+    @cache  # noqa: B019 - one instance per run
     def root_of(self, path: str) -> str | None:
         """The longest source root containing ``path`` (a build-root-relative file), or None."""
         directory = posixpath.dirname(path)

@@ -40,6 +40,6 @@ def top_level_modules(wheel: Path, filename: str) -> list[str]:
             modules.add(head)
         elif head.endswith(".py"):
             modules.add(head[:-3])
-        elif head.endswith(".so") or head.endswith(".pyd"):
+        elif head.endswith((".so", ".pyd")):
             modules.add(head.split(".")[0])
     return sorted(modules)

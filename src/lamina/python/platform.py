@@ -152,7 +152,7 @@ def detect_platform(tree: FileTree, *, image: str = "base image") -> TargetPlatf
             f"{image} has no CPython interpreter in /usr/bin or /usr/local/bin (no python3.X with "
             f"its lib/python3.X/os.py); use a base with python3.X, e.g. python:3.11-slim"
         )
-    path, minor, stdlib_dir = found
+    path, _minor, stdlib_dir = found
     binary = tree.read(path)
     if binary is None:
         raise ImageError(f"{image}: {path} cannot be read")

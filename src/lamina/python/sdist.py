@@ -80,6 +80,7 @@ def build_wheel(
             capture_output=True,
             text=True,
             timeout=900,
+            check=False,
         )
         built = sorted(out.glob("*.whl")) if out.is_dir() else []
         if result.returncode != 0 or len(built) != 1:

@@ -15,8 +15,8 @@ import json
 import logging
 import threading
 
-from lamina.cache.store import BlobStore
 from lamina.cache.actions import LAYER_BLOB, fits
+from lamina.cache.store import BlobStore
 from lamina.errors import DamagedBlobError, RegistryError, TransportError
 from lamina.oci.model import OCI_LAYER_GZIP, OCI_MANIFEST, canonical_json, sha256_digest
 from lamina.registry.client import RegistryClient

@@ -41,8 +41,7 @@ def read(reference: str, cache: Cache) -> Image:
         with cache.tempdir() as scratch:
             archive = scratch / "image.tar"
             with open(archive, "wb") as handle:
-                for chunk in found.save(named=False):
-                    handle.write(chunk)
+                handle.writelines(found.save(named=False))
             yield archive
 
     return docker_archive.read_cached(action_key("docker-daemon-import", 1, {"id": found.id}), cache, saved)

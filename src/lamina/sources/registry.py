@@ -91,7 +91,7 @@ def read(
             int(layer["size"]),
             client,
             store,
-        )  # fmt: skip
+        )
         for layer, diff_id in zip(manifest["layers"], diff_ids)
     )
     return Image(config, layers)

@@ -22,19 +22,17 @@ def test_put_bytes_is_addressed_by_sha256(tmp_path):
 def test_mismatched_expected_digest_leaves_nothing(tmp_path):
     cache = Cache(tmp_path)
     wrong = "sha256:" + hashlib.sha256(b"other").hexdigest()
-    with pytest.raises(FetchError, match="expected"):
-        with cache.blobs.writer(expected=wrong) as blob:
-            blob.write(b"hello")
+    with pytest.raises(FetchError, match="expected"), cache.blobs.writer(expected=wrong) as blob:
+        blob.write(b"hello")
     assert not cache.blobs.has(wrong)
     assert list((tmp_path / "blobs" / "sha256").iterdir()) == []
 
 
 def test_failure_inside_writer_leaves_nothing(tmp_path):
     cache = Cache(tmp_path)
-    with pytest.raises(RuntimeError):
-        with cache.blobs.writer() as blob:
-            blob.write(b"partial")
-            raise RuntimeError("network dropped")
+    with pytest.raises(RuntimeError), cache.blobs.writer() as blob:
+        blob.write(b"partial")
+        raise RuntimeError("network dropped")
     assert list((tmp_path / "blobs" / "sha256").iterdir()) == []
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import addresses
 
 from lamina.backends import default_registry
 from lamina.errors import AddressError, BuildFileError, DependencyCycleError
 from lamina.graph.build_file import evaluate
-
-from conftest import addresses
 
 
 def test_generators_make_file_and_requirement_targets(repo):

@@ -8,11 +8,10 @@ import re
 import time
 
 import pytest
+from conftest import addresses
 
 from lamina.backends.python.rules import image_tags, package_python_image
 from lamina.errors import AddressError, BuildFileError, ConfigError, DependencyCycleError
-
-from conftest import addresses
 
 
 def _deps(project, address):
@@ -166,7 +165,7 @@ def test_tags_select_targets_and_image_tags_name_images(repo, caplog):
     from lamina.project import load_project
 
     root = project.build_root
-    select = lambda *tags: addresses(load_project(root, root / ".cache", tags=tags).graph.resolve_specs(["::"]))  # noqa: E731
+    select = lambda *tags: addresses(load_project(root, root / ".cache", tags=tags).graph.resolve_specs(["::"]))
     assert select("web") == ["src/app:new"]
     assert select("-web,v0") == ["src/app/main.py", "src/app:app"]
     assert select("+web,v0", "-v0") == ["src/app:new"]

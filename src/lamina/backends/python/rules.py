@@ -102,8 +102,10 @@ def _image_on(base: Image, target: Target, project, request: _Request, app) -> t
 def _missing_message(target: Target, project, base: Image, missing: list[MissingLibrary]) -> str:
     """Which files need which libraries the image lacks, and where they would come from."""
     lines = [
-        f"{target.address} (at {target.build_file}:{target.line}): the {base.platform} image lacks shared libraries "
-        "its native code needs, so importing it would fail:"
+        (
+            f"{target.address} (at {target.build_file}:{target.line}): the {base.platform} image lacks shared "
+            "libraries its native code needs, so importing it would fail:"
+        )
     ]
     for item in missing:
         searched = f" (searched {', '.join(item.searched)})" if item.searched else ""
