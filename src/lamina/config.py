@@ -28,22 +28,24 @@ DEFAULT_ROOT_PATTERNS = (
     "test", "tests", "test/python", "tests/python", "3rdparty", "3rdparty/python",
 )  # fmt: skip
 DEFAULT_PANTS_IGNORE = (".*/", "/dist/", "__pycache__")
+DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*")
+DEFAULT_RESOLVES = {"python-default": "3rdparty/python/default.lock"}  # Pants' default, when none are declared
 _OWNED = {
     "source": {"root_patterns", "marker_filenames"},
-    "lamina": {"cache_dir", "dist_dir", "index_urls", "max_workers", "remote_cache"},
+    "lamina": {"cache_dir", "dist_dir", "index_urls", "max_workers", "remote_cache", "unknown_target_types"},
     "oci": {"default_base", "venv_dir", "app_dir", "default_repository", "registries", "bases_lockfile", "stamp"},
     "debian": {"mirror", "security_mirror", "keyring", "verify_signatures"},
 }
 # [python] is shared with Pants: lamina reads these keys ...
-_PYTHON_KEYS = {"interpreter_constraints", "enable_resolves", "default_resolve", "resolves"}
+_PYTHON_KEYS = {"interpreter_constraints", "enable_resolves", "default_resolve", "resolves", "enable_lockfile_targets"}
 # ... and accepts, without reading them, the other options Pants 2.x has had there.
 _PANTS_PYTHON_KEYS = {
-    "default_run_goal_use_sandbox", "default_to_resolve_interpreter_constraints", "enable_lockfile_targets",
+    "default_run_goal_use_sandbox", "default_to_resolve_interpreter_constraints",
     "experimental_default_resolve", "experimental_lockfile", "experimental_resolves",
     "experimental_resolves_to_interpreter_constraints", "experimental_resolves_to_lockfiles",
     "interpreter_search_paths", "interpreter_versions_universe", "invalid_lockfile_behavior", "lockfile_generator",
     "macos_big_sur_compatibility", "no_binary", "only_binary", "pip_version", "repl_history",
-    "requirement_constraints", "requirement_constraints_target", "resolve_all_constraints",
+    "requirement_constraints", "requirement_constraints_target", "resolve_all_constraints", "resolver",
     "resolver_http_cache_ttl", "resolver_jobs", "resolver_manylinux", "resolver_version",
     "resolves_generate_lockfiles", "resolves_to_complete_platforms", "resolves_to_constraints_file",
     "resolves_to_excludes", "resolves_to_interpreter_constraints", "resolves_to_lock_style",
@@ -64,12 +66,18 @@ class Config:
     root_patterns: tuple[str, ...] = DEFAULT_ROOT_PATTERNS
     interpreter_constraints: tuple[str, ...] = ()
     enable_resolves: bool = False
+    enable_lockfile_targets: bool = True  # Pants' synthetic target per resolve's lockfile
     default_resolve: str = "python-default"
     resolves: dict[str, str] = field(default_factory=dict)
     backend_packages: tuple[str, ...] = ()
     pythonpath: tuple[str, ...] = ()
     pants_ignore: tuple[str, ...] = DEFAULT_PANTS_IGNORE
     pants_ignore_use_gitignore: bool = True
+    build_patterns: tuple[str, ...] = DEFAULT_BUILD_PATTERNS
+    build_ignore: tuple[str, ...] = ()
+    build_file_prelude_globs: tuple[str, ...] = ()
+    unmatched_build_file_globs: str = "warn"  # or "error", "ignore"
+    unknown_target_types: str = "error"  # or "warn": a target type no backend registers is listed, not refused
     cache_dir: str | None = None
     dist_dir: str = "dist"
     index_urls: tuple[str, ...] = ("https://pypi.org/simple",)
@@ -132,6 +140,14 @@ def _list_option(values: dict, key: str, section: str = "GLOBAL", default: tuple
         removed = value.get("remove", [])
         return tuple(v for v in (*default, *value.get("add", [])) if v not in removed)
     return tuple(_expect(section, key, value, list))
+
+
+def _choice(values: dict, section: str, key: str, choices: tuple[str, ...]) -> str:
+    """A string option that must be one of ``choices`` (the first is the default)."""
+    value = _expect(section, key, values.get(key, choices[0]), str)
+    if value not in choices:
+        raise ConfigError(f"{CONFIG_FILE}: [{section}] {key} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def _interpolate(value: Any, build_root: Path, where: str) -> Any:
@@ -199,8 +215,16 @@ def load_config(build_root: Path) -> Config:
             "GLOBAL", "pants_ignore_use_gitignore", globals_.get("pants_ignore_use_gitignore", True), bool
         ),
         "resolves": {
-            str(k): str(v) for k, v in _expect("python", "resolves", python.get("resolves") or {}, dict).items()
+            str(k): str(v)
+            for k, v in _expect("python", "resolves", python.get("resolves") or DEFAULT_RESOLVES, dict).items()
         },
+        "build_patterns": _list_option(globals_, "build_patterns", default=DEFAULT_BUILD_PATTERNS),
+        "build_ignore": _list_option(globals_, "build_ignore"),
+        "build_file_prelude_globs": _list_option(globals_, "build_file_prelude_globs"),
+        "unmatched_build_file_globs": _choice(
+            globals_, "GLOBAL", "unmatched_build_file_globs", ("warn", "error", "ignore")
+        ),
+        "unknown_target_types": _choice(lamina, "lamina", "unknown_target_types", ("error", "warn")),
     }
     if "root_patterns" in source:
         kwargs["root_patterns"] = _list_option(source, "root_patterns", "source", DEFAULT_ROOT_PATTERNS)
@@ -208,6 +232,10 @@ def load_config(build_root: Path) -> Config:
         kwargs["interpreter_constraints"] = _list_option(python, "interpreter_constraints", "python")
     if "enable_resolves" in python:
         kwargs["enable_resolves"] = _expect("python", "enable_resolves", python["enable_resolves"], bool)
+    if "enable_lockfile_targets" in python:
+        kwargs["enable_lockfile_targets"] = _expect(
+            "python", "enable_lockfile_targets", python["enable_lockfile_targets"], bool
+        )
     if "default_resolve" in python:
         kwargs["default_resolve"] = _expect("python", "default_resolve", python["default_resolve"], str)
     for key, kind in (("cache_dir", str), ("dist_dir", str), ("max_workers", int), ("remote_cache", str)):

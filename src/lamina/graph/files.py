@@ -104,6 +104,8 @@ class GlobError(ValueError):
 def check_glob(pattern: str) -> str:
     """``pattern`` without its ``!``, refused if absolute or containing ``..``."""
     glob = pattern.removeprefix("!")
+    while glob.startswith("./"):
+        glob = glob[2:]
     if not glob or glob.startswith("/") or ".." in glob.replace("\\", "/").split("/"):
         raise GlobError(
             f"source glob {pattern!r} reaches outside its BUILD file's directory; globs are relative to it "

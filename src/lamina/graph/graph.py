@@ -12,15 +12,17 @@ from __future__ import annotations
 import difflib
 import logging
 import posixpath
+import re
 import sys
 from collections.abc import Iterable
 from functools import cached_property
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from lamina.config import Config
 from lamina.errors import AddressError, BuildFileError, DependencyCycleError
-from lamina.graph.address import Address, parse_address
+from lamina.graph.address import Address, parse_address, parse_parameters
 from lamina.graph.build_file import BUILD_FILE_NAMES
 from lamina.graph.files import Ignores
 from lamina.graph.imports import parse_imports
@@ -57,9 +59,9 @@ class BuildGraph:
         )
         self.module_names = module_names
         self.tag_filter = TagFilter(tag_filters)
-        loaded = TargetLoader(self.build_root, registry, self.ignores)
-        self.targets: dict[str, Target] = loaded.targets
-        self._generated = loaded.generated  # generator address -> its generated targets
+        self.loader = TargetLoader(config, registry, self.ignores)
+        self.targets: dict[str, Target] = self.loader.targets
+        self._generated = self.loader.generated  # generator address -> its generated targets
         self._dependencies: dict[str, list[Target]] = {}
         self._acyclic: set[str] = set()  # targets whose explicit dependencies are known to have no cycle
         self._warned: set[tuple[str, int, str]] = set()
@@ -107,6 +109,30 @@ class BuildGraph:
                     by_resolve.setdefault(resolve, {}).setdefault(module, []).append(target)
         return by_resolve
 
+    @cached_property
+    def _newer_python(self) -> bool:
+        """Whether ``[python] interpreter_constraints`` allow a newer Python than this one."""
+        newer = [f"3.{minor}" for minor in range(sys.version_info.minor + 1, 30)]
+        for constraint in self.config.interpreter_constraints:
+            try:
+                specifier = SpecifierSet(re.sub(r"^[A-Za-z]+", "", constraint.strip()) or ">=0")
+            except InvalidSpecifier:
+                continue
+            if any(specifier.contains(version) for version in newer):
+                return True
+        return False
+
+    def requirements_of(self, resolve: str) -> list[str]:
+        """Every requirement string the targets of ``resolve`` declare."""
+        return sorted(
+            {
+                r
+                for t in self.targets.values()
+                if t.alias == "python_requirement" and self.resolve_of(t) == resolve
+                for r in t.get("requirements", ())
+            }
+        )
+
     def resolve_of(self, target: Target) -> str:
         """The resolve a target uses."""
         return target.get("resolve") or self.config.default_resolve
@@ -114,14 +140,36 @@ class BuildGraph:
     # -- edges ------------------------------------------------------------------------
 
     def address_of(self, text: str, *, relative_to: str = "", context: Target | None = None) -> Target:
-        """The target an address string names."""
-        path, name, generated = parse_address(text, relative_to=relative_to)
-        candidates = [str(Address(path, name or posixpath.basename(path) or self.build_root.name, generated))]
-        if name is None and generated is None:
-            candidates.append(path)  # a file address
+        """The target an address string names: ``dir:name``, ``dir#gen``, a file address
+        (``dir/f.py``, ``dir/sub/f.py:../name``), any of them with ``@k=v`` parameters."""
+        body, parameters = parse_parameters(text)
+        path, name, generated = parse_address(body, relative_to=relative_to)
+        candidates = [Address(path, name or posixpath.basename(path), generated, parameters=parameters)]
+        if generated is None and path:
+            ups = (name or "").count("../")
+            parts = path.split("/")
+            if ups < len(parts):
+                spec_path = "/".join(parts[: len(parts) - ups - 1])
+                own_name = posixpath.basename(name) if name else posixpath.basename(spec_path)
+                candidates.append(
+                    Address(
+                        spec_path,
+                        own_name,
+                        relative_file="/".join(parts[len(parts) - ups - 1 :]),
+                        parameters=parameters,
+                    )
+                )
         for candidate in candidates:
-            if candidate in self.targets:
-                return self.targets[candidate]
+            if str(candidate) in self.targets:
+                return self.targets[str(candidate)]
+        if not parameters:  # an unparametrized address names its only parametrization
+            keys = {str(c) for c in candidates}
+            matches = [
+                t for t in self.targets.values() if t.address.parameters and str(t.address.parametrized_away) in keys
+            ]
+            if len(matches) == 1:
+                return matches[0]
+        candidates = [str(c) for c in candidates]
         close = difflib.get_close_matches(candidates[0], list(self.targets), n=1)
         where = f" (in dependencies of {context.address} at {context.build_file}:{context.line})" if context else ""
         hint = f"; did you mean {close[0]}?" if close else "; `lamina list ::` shows every address"
@@ -131,7 +179,11 @@ class BuildGraph:
         """Targets named in ``dependencies`` and the addresses excluded with ``!``."""
         included, excluded = [], set()
         for text in target.get("dependencies", ()):
-            if text.startswith("!"):
+            if text.startswith("!!"):  # a transitive exclude: out of every closure of this target
+                excluded.add(
+                    str(self.address_of(text[2:], relative_to=target.address.spec_path, context=target).address)
+                )
+            elif text.startswith("!"):
                 excluded.add(
                     str(self.address_of(text[1:], relative_to=target.address.spec_path, context=target).address)
                 )
@@ -169,7 +221,9 @@ class BuildGraph:
         data = (self.build_root / path).read_bytes()
         third_party = self.third_party_modules.get(self.resolve_of(target), {})
         try:
-            imports = parse_imports(data, module, is_package=path.endswith("__init__.py"), filename=path)
+            imports = parse_imports(
+                data, module, is_package=path.endswith("__init__.py"), filename=path, newer_syntax=self._newer_python
+            )
         except (SyntaxError, ValueError) as err:
             line = getattr(err, "lineno", None) or 1
             reason = getattr(err, "msg", None) or str(err)
@@ -179,10 +233,21 @@ class BuildGraph:
                 "fix the file, or list what it imports in the dependencies of its target",
             )  # fmt: skip
             return found
+        explicit, excluded = self.explicit_dependencies(target)
+        chosen = {str(t.address) for t in explicit} | excluded
         for imported in imports:
             provider = self._provider(imported.candidates, third_party)
-            if provider is not None:
-                found.extend(provider)
+            owners = {str(t.address): t for t in provider or ()}
+            if len(owners) > 1:  # ambiguous, as in Pants: only an explicit choice settles it
+                if not chosen & set(owners):
+                    self._warn_once(
+                        path, imported.line,
+                        f"import {imported.candidates[-1]!r} is provided by {', '.join(sorted(owners))}, so no "
+                        "dependency is inferred; name the one to use in the dependencies of its target "
+                        "(or exclude the others with !)",
+                    )  # fmt: skip
+            elif owners:
+                found.extend(owners.values())
             elif imported.candidates[-1].split(".")[0] not in sys.stdlib_module_names:
                 self._warn_once(
                     path, imported.line,
@@ -261,40 +326,74 @@ class BuildGraph:
     # -- queries ----------------------------------------------------------------------
 
     def resolve_specs(self, specs: Iterable[str]) -> list[Target]:
-        """Targets matched by Pants-style specs (``::``, ``dir::``, ``dir:``, ``dir:name``, ``dir``),
-        kept when they pass the ``--tag`` filters."""
-        matched: dict[str, Target] = {}
+        """Targets matched by Pants-style specs (``::``, ``dir::``, ``dir:``, ``dir/``, ``dir:name``,
+        a file), less those of ``!spec`` excludes, kept when they pass the ``--tag`` filters;
+        in Pants' order."""
+        specs = list(specs)
+        included = [s for s in specs if not s.startswith("!")]
+        if not included and specs:
+            included = ["::"]  # Pants: only excludes means everything but them
+        excluded: set[str] = set()
         for spec in specs:
-            spec = spec.rstrip("/") if not spec.endswith("::") else spec
-            if spec.endswith("::"):
-                prefix = spec[:-2].strip("/")
+            if spec.startswith("!"):
+                excluded.update(str(t.address) for t in self._match_spec(spec[1:], strict=False))
+        matched: dict[str, Target] = {}
+        for spec in included:
+            matched.update(
+                (str(t.address), t)
+                for t in self._match_spec(spec, strict=True)
+                if self.tag_filter.keeps(t.get("tags") or ()) and str(t.address) not in excluded
+            )
+        return sorted(matched.values(), key=lambda t: t.address.sort_key)
+
+    def _match_spec(self, spec: str, *, strict: bool) -> list[Target]:
+        if spec.endswith("::"):
+            prefix = spec[:-2].strip("/")
+            chosen = [
+                t
+                for t in self.targets.values()
+                if not prefix or t.address.spec_path == prefix or t.address.spec_path.startswith(prefix + "/")
+            ]
+            if strict and not chosen and prefix and not (self.build_root / prefix).is_dir():
+                raise AddressError(f"spec {spec!r}: directory {prefix} does not exist")
+            return chosen
+        if spec.endswith((":", "/")) or (self.build_root / spec.strip("/")).is_dir() and ":" not in spec:
+            directory = spec.rstrip(":").strip("/")
+            if spec.endswith(":"):
+                chosen = [t for t in self.targets.values() if t.address.spec_path == directory]
+            else:  # a directory: the targets of its BUILD files and of its files, as Pants
                 chosen = [
                     t
                     for t in self.targets.values()
-                    if not prefix or t.address.spec_path == prefix or t.address.spec_path.startswith(prefix + "/")
+                    if t.address.spec_path == directory
+                    or (t.address.filename is not None and posixpath.dirname(t.address.filename) == directory)
                 ]
-                if not chosen and prefix and not (self.build_root / prefix).is_dir():
-                    raise AddressError(f"spec {spec!r}: directory {prefix} does not exist")
-            elif spec.endswith(":"):
-                prefix = spec[:-1].strip("/")
-                chosen = [t for t in self.targets.values() if t.address.spec_path == prefix]
-                if not chosen:
-                    raise AddressError(f"spec {spec!r}: no targets in {prefix or 'the build root'}")
-            else:
-                chosen = [self.address_of(spec)]
-            matched.update((str(t.address), t) for t in chosen if self.tag_filter.keeps(t.get("tags") or ()))
-        return [matched[key] for key in sorted(matched)]
+            if strict and not chosen:
+                raise AddressError(f"spec {spec!r}: no targets in {directory or 'the build root'}")
+            return chosen
+        if not strict:
+            try:
+                return [self.address_of(spec)]
+            except AddressError:
+                return []
+        return [self.address_of(spec)]
 
     def closure(self, roots: Iterable[Target]) -> list[Target]:
         """Roots and everything they depend on, transitively; explicit cycles are errors."""
         roots = list(roots)
         self._check_explicit_cycles(roots)
         seen: dict[str, Target] = {}
+        dropped = {  # ``!!addr`` in a root's dependencies: not anywhere in its closure
+            str(self.address_of(text[2:], relative_to=root.address.spec_path, context=root).address)
+            for root in roots
+            for text in root.get("dependencies", ())
+            if text.startswith("!!")
+        }
         stack = list(roots)
         while stack:
             target = stack.pop()
             key = str(target.address)
-            if key in seen:
+            if key in seen or key in dropped:
                 continue
             seen[key] = target
             stack.extend(self.dependencies(target))

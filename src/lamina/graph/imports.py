@@ -1,8 +1,13 @@
-"""The imports of a Python file, read with ``ast`` (never executed)."""
+"""The imports of a Python file, read with ``ast`` (never executed). In a repository whose
+interpreter constraints allow a newer Python than lamina runs on, a file using newer syntax
+(``type X = ...``, ``except A, B:``) is read token by token instead, as Pants' own parser
+reads any version's syntax."""
 
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from dataclasses import dataclass
 
 
@@ -14,22 +19,91 @@ class Import:
     line: int
 
 
-def parse_imports(source: bytes, module: str | None, *, is_package: bool, filename: str) -> list[Import]:
+def _absolute(base: str, level: int, module: str | None, is_package: bool) -> str:
+    if not level:
+        return base
+    package = (module or "").split(".")
+    if not is_package:
+        package = package[:-1]
+    package = package[: len(package) - (level - 1)] if level > 1 else package
+    return ".".join([*package, base] if base else package)
+
+
+def _scan_tokens(source: bytes, module: str | None, is_package: bool) -> list[Import]:
+    """``import`` and ``from ... import`` statements found in the token stream."""
+    found: list[Import] = []
+    statement: list[tokenize.TokenInfo] = []
+    starts = True
+    for token in tokenize.tokenize(io.BytesIO(source).readline):
+        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or token.string == ";":
+            if statement:
+                found.extend(_statement_imports(statement, module, is_package))
+            statement, starts = [], True
+        elif token.type in (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.COMMENT, tokenize.ENCODING):
+            continue
+        elif starts and token.type == tokenize.NAME and token.string in ("import", "from"):
+            statement, starts = [token], False
+        elif statement:
+            statement.append(token)
+        else:
+            starts = False
+    return found
+
+
+def _statement_imports(tokens: list[tokenize.TokenInfo], module: str | None, is_package: bool) -> list[Import]:
+    line = tokens[0].start[0]
+    words = [t.string for t in tokens if t.string not in ("(", ")")]
+    if words[0] == "import":
+        names, current, skip = [], "", False
+        for word in words[1:] + [","]:
+            if word == ",":
+                names.append(current)
+                current, skip = "", False
+            elif word == "as":
+                skip = True
+            elif not skip:
+                current += word
+        return [Import((name,), line) for name in names if name]
+    if "import" not in words:
+        return []
+    split = words.index("import")
+    head = "".join(words[1:split])
+    level = len(head) - len(head.lstrip("."))
+    base = _absolute(head.lstrip("."), level, module, is_package)
+    if not base:
+        return []
+    found, skip = [], False
+    for word in words[split + 1 :]:
+        if word == ",":
+            skip = False
+        elif word == "as":
+            skip = True
+        elif not skip:
+            found.append(Import((f"{base}.{word}", base) if word != "*" else (base,), line))
+    return found
+
+
+def parse_imports(
+    source: bytes, module: str | None, *, is_package: bool, filename: str, newer_syntax: bool = False
+) -> list[Import]:
     """Imports in ``source``; relative imports resolved against ``module``. Raises
-    ``SyntaxError`` (or ``ValueError``) when the file cannot be parsed."""
-    tree = ast.parse(source, filename=filename)
+    ``SyntaxError`` (or ``ValueError``) when the file cannot be parsed; with ``newer_syntax``
+    (the repository targets a newer Python than this one), only when it cannot be tokenized."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as err:
+        if not newer_syntax:
+            raise
+        try:
+            return _scan_tokens(source, module, is_package)
+        except (tokenize.TokenError, SyntaxError):
+            raise err from None
     found: list[Import] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.extend(Import((alias.name,), node.lineno) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                package = (module or "").split(".")
-                if not is_package:
-                    package = package[:-1]
-                package = package[: len(package) - (node.level - 1)] if node.level > 1 else package
-                base = ".".join([*package, base] if base else package)
+            base = _absolute(node.module or "", node.level, module, is_package)
             if not base:
                 continue
             for alias in node.names:

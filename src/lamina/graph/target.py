@@ -5,7 +5,9 @@ in ``[GLOBAL] backend_packages`` use the same API as lamina's own backends: a
 ``register.py`` (or the package itself) with ``target_types()`` and optionally
 ``rules()`` returning ``{target_type_alias: packager}`` and ``base_builders()`` returning
 ``{target_type_alias: builder}`` for targets an image's ``base=`` may name, and
-``library_packages()`` saying how such a base target can gain a shared library it lacks.
+``library_packages()`` saying how such a base target can gain a shared library it lacks, and
+``generators()`` returning ``{target_type_alias: generator}`` for target generators that do
+not simply make one target per file (``python_requirements``: one per requirement).
 """
 
 from __future__ import annotations
@@ -43,10 +45,20 @@ class TargetType:
     fields: tuple[Field, ...] | None = ()
     generates: str | None = None
     builds: bool = True
+    default_sources: tuple[str, ...] | None = None  # a file generator's globs when ``sources`` is unset
 
     def field(self, name: str) -> Field | None:
         """The field called ``name``."""
         return next((f for f in self.fields or () if f.name == name), None)
+
+    def has_field(self, name: str) -> bool:
+        """Whether targets of this type may set ``name`` (any name, for types read but not built)."""
+        return self.fields is None or name in {f.name for f in (*COMMON_FIELDS, *self.fields)}
+
+    @property
+    def generates_files(self) -> bool:
+        """Whether this generator makes one target per file of its ``sources``."""
+        return self.generates is not None and (self.default_sources is not None or self.field("sources") is not None)
 
 
 COMMON_FIELDS = (
@@ -77,12 +89,15 @@ class Target:
         """The target as ``peek`` prints it."""
         out = {"address": str(self.address), "target_type": self.alias}
         out.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in sorted(self.fields.items()) if k != "name"})
+        if "sources" in out:
+            out["sources_raw"] = out.pop("sources")
         if self.sources:
             out["sources"] = list(self.sources)
         return out
 
 
 Packager = Callable[[Target, Any], Any]
+Generator = Callable[[Target, Any], list]  # (generator target, GenerationContext) -> the targets it generates
 BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
 LibraryPackages = Callable[..., str]  # (base target, project, platform, sonames, dirs) -> what to add, as advice
 
@@ -95,6 +110,7 @@ class Registry:
     packagers: dict[str, Packager] = field(default_factory=dict)
     base_builders: dict[str, BaseBuilder] = field(default_factory=dict)
     library_packages: dict[str, LibraryPackages] = field(default_factory=dict)
+    generators: dict[str, Generator] = field(default_factory=dict)
 
     def register_target_types(self, types: Sequence[TargetType]) -> None:
         """Add target types (a later registration of the same alias wins)."""
@@ -128,3 +144,5 @@ class Registry:
             self.base_builders.update(module.base_builders())
         if hasattr(module, "library_packages"):
             self.library_packages.update(module.library_packages())
+        if hasattr(module, "generators"):
+            self.generators.update(module.generators())

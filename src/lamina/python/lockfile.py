@@ -1,6 +1,7 @@
 """A resolve's lock, read into pinned distributions and the sha256 of every artifact.
 
-Two formats are read, told apart by content:
+Four formats are read, told apart by content: ``uv.lock`` and PEP 751 ``pylock.toml``
+(see ``toml_locks``), and:
 
 * **pip-tools** — what ``pip-compile --generate-hashes`` writes: ``name==version ; marker``
   followed by ``--hash=sha256:...`` options, ``\\`` continuations, ``#`` comments and
@@ -31,48 +32,21 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from lamina.errors import ResolveError
+from lamina.python.lock_metadata import LockMetadata, read_lock_metadata
+from lamina.python.locked import SHA256_HEX, LockedArtifact, LockedDist, fix_command
+from lamina.python.toml_locks import PYLOCK, UV, parse_pylock, parse_uv, toml_lock_format
 
 PIP_TOOLS = "pip-tools"
 PEX = "pex"
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPTIONS_START = re.compile(r"\s--[a-z]")
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _UNLOCKED_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
-
-
-@dataclass(frozen=True)
-class LockedArtifact:
-    """One file of a locked distribution, known by its sha256 (and, in pex locks, its URL)."""
-
-    sha256: str
-    url: str | None = None
-    filename: str | None = None
-
-
-@dataclass(frozen=True)
-class LockedDist:
-    """One pinned distribution: the version the resolve chose and the artifacts it allows.
-
-    ``marker`` is the environment marker on the lock line (pip-tools), if any: the lock
-    says the distribution is installed only where it holds. ``requires_dists`` is what
-    the lock records of the distribution's own dependencies, or ``None`` when the format
-    does not record them (pip-tools) and they must come from the artifact's metadata.
-    ``line`` is the 1-based line of the pin in the lock file, where the format has lines.
-    """
-
-    name: str
-    version: Version
-    artifacts: tuple[LockedArtifact, ...]
-    marker: Marker | None = None
-    requires_dists: tuple[Requirement, ...] | None = None
-    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +56,7 @@ class Lockfile:
     path: Path
     dists: Mapping[str, LockedDist]
     format: str
+    metadata: LockMetadata | None = None  # what Pants recorded it was generated for
 
     def get(self, name: str) -> LockedDist | None:
         """The locked distribution called ``name`` (any spelling), or None."""
@@ -89,7 +64,7 @@ class Lockfile:
 
     def __hash__(self) -> int:
         """By content, like equality, so a lock can sit in frozen, memoized inputs."""
-        return hash((self.path, self.format, tuple(self.dists.items())))
+        return hash((self.path, self.format, tuple(self.dists.items()), self.metadata))
 
 
 def load_lockfile(path: Path, *, resolve_name: str | None = None) -> Lockfile:
@@ -100,7 +75,7 @@ def load_lockfile(path: Path, *, resolve_name: str | None = None) -> Lockfile:
     try:
         stat = path.stat()
     except OSError as err:
-        raise ResolveError(f"cannot read lock file {path}: {err.strerror}; {_fix(resolve_name)}") from err
+        raise ResolveError(f"cannot read lock file {path}: {err.strerror}; {fix_command(resolve_name)}") from err
     return _load(path, stat.st_mtime_ns, stat.st_size, resolve_name)
 
 
@@ -109,16 +84,18 @@ def _load(path: Path, _mtime_ns: int, _size: int, resolve_name: str | None) -> L
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise ResolveError(f"cannot read lock file {path}: {err}; {_fix(resolve_name)}") from err
+        raise ResolveError(f"cannot read lock file {path}: {err}; {fix_command(resolve_name)}") from err
+    toml_format = toml_lock_format(text)
     if _looks_like_pex(text):
         dists, lock_format = _parse_pex(path, text, resolve_name), PEX
+    elif toml_format == UV:
+        dists, lock_format = parse_uv(path, text, resolve_name), UV
+    elif toml_format == PYLOCK:
+        dists, lock_format = parse_pylock(path, text, resolve_name), PYLOCK
     else:
         dists, lock_format = _parse_pip_tools(path, text, resolve_name), PIP_TOOLS
-    return Lockfile(path, MappingProxyType(dict(sorted(dists.items()))), lock_format)
-
-
-def _fix(resolve_name: str | None) -> str:
-    return f"re-run `lamina generate-lockfiles --resolve={resolve_name or '<resolve>'}`"
+    metadata = read_lock_metadata(path, text)
+    return Lockfile(path, MappingProxyType(dict(sorted(dists.items()))), lock_format, metadata)
 
 
 def _looks_like_pex(text: str) -> bool:
@@ -159,12 +136,14 @@ def _parse_pip_tools(path: Path, text: str, resolve_name: str | None) -> dict[st
         if line.startswith("-"):
             option = re.split(r"[\s=]", line, maxsplit=1)[0]
             if option in _UNLOCKED_OPTIONS:
-                raise ResolveError(f"{where}: `{option}` pulls unlocked requirements into a lock; {_fix(resolve_name)}")
+                raise ResolveError(
+                    f"{where}: `{option}` pulls unlocked requirements into a lock; {fix_command(resolve_name)}"
+                )
             continue
         dist = _pip_tools_dist(where, number, line, resolve_name)
         if dist.name in dists:
             raise ResolveError(
-                f"{where}: {dist.name} is pinned twice (also on line {dists[dist.name].line}); {_fix(resolve_name)}"
+                f"{where}: {dist.name} is pinned twice (also on line {dists[dist.name].line}); {fix_command(resolve_name)}"
             )
         dists[dist.name] = dist
     return dists
@@ -178,13 +157,13 @@ def _pip_tools_dist(where: str, number: int, line: str, resolve_name: str | None
     try:
         requirement = Requirement(requirement_text.strip())
     except InvalidRequirement as err:
-        raise ResolveError(f"{where}: not a requirement ({err}); {_fix(resolve_name)}") from err
+        raise ResolveError(f"{where}: not a requirement ({err}); {fix_command(resolve_name)}") from err
     version = _pinned_version(where, requirement, resolve_name)
     hashes = _hashes(where, options, resolve_name)
     if not hashes:
         raise ResolveError(
             f"{where}: {requirement.name}=={version} has no --hash; lamina installs only "
-            f"hash-checked artifacts; {_fix(resolve_name)} (it passes --generate-hashes)"
+            f"hash-checked artifacts; {fix_command(resolve_name)} (it passes --generate-hashes)"
         )
     return LockedDist(
         name=canonicalize_name(requirement.name),
@@ -211,7 +190,7 @@ def _pinned_version(where: str, requirement: Requirement, resolve_name: str | No
             pass
     raise ResolveError(
         f"{where}: `{requirement}` is not pinned to one version (`name==version`); "
-        f"a lock must pin every distribution; {_fix(resolve_name)}"
+        f"a lock must pin every distribution; {fix_command(resolve_name)}"
     )
 
 
@@ -225,13 +204,13 @@ def _hashes(where: str, options: list[str], resolve_name: str | None) -> list[st
         elif token == "--hash":
             values.append(next(tokens, ""))
         else:
-            raise ResolveError(f"{where}: unsupported option `{token}` in a lock; {_fix(resolve_name)}")
+            raise ResolveError(f"{where}: unsupported option `{token}` in a lock; {fix_command(resolve_name)}")
     digests = []
     for value in values:
         algorithm, _, digest = value.partition(":")
-        if algorithm != "sha256" or not _SHA256_HEX.fullmatch(digest):
+        if algorithm != "sha256" or not SHA256_HEX.fullmatch(digest):
             raise ResolveError(
-                f"{where}: `--hash={value}` is not a sha256 hex digest; lamina verifies sha256; {_fix(resolve_name)}"
+                f"{where}: `--hash={value}` is not a sha256 hex digest; lamina verifies sha256; {fix_command(resolve_name)}"
             )
         digests.append(digest)
     return sorted(set(digests))
@@ -246,16 +225,18 @@ def _parse_pex(path: Path, text: str, resolve_name: str | None) -> dict[str, Loc
     try:
         document = json.loads(body)
     except json.JSONDecodeError as err:
-        raise ResolveError(f"{path}:{err.lineno}: not a valid pex lock ({err.msg}); {_fix(resolve_name)}") from err
+        raise ResolveError(
+            f"{path}:{err.lineno}: not a valid pex lock ({err.msg}); {fix_command(resolve_name)}"
+        ) from err
     resolves = document.get("locked_resolves") if isinstance(document, dict) else None
     if not isinstance(resolves, list) or not resolves:
-        raise ResolveError(f"{path}: a pex lock without `locked_resolves`; {_fix(resolve_name)}")
+        raise ResolveError(f"{path}: a pex lock without `locked_resolves`; {fix_command(resolve_name)}")
     merged: dict[str, LockedDist] = {}
     for resolve_index, resolve in enumerate(resolves):
         entries = resolve.get("locked_requirements") if isinstance(resolve, dict) else None
         if not isinstance(entries, list):
             raise ResolveError(
-                f"{path}: locked_resolves[{resolve_index}] has no `locked_requirements`; {_fix(resolve_name)}"
+                f"{path}: locked_resolves[{resolve_index}] has no `locked_requirements`; {fix_command(resolve_name)}"
             )
         for entry_index, entry in enumerate(entries):
             where = f"{path}: locked_resolves[{resolve_index}].locked_requirements[{entry_index}]"
@@ -267,7 +248,7 @@ def _parse_pex(path: Path, text: str, resolve_name: str | None) -> dict[str, Loc
                 raise ResolveError(
                     f"{path}: {dist.name} is locked at {earlier.version} for one platform and at "
                     f"{dist.version} for another; lamina reads one version per project: lock this "
-                    f"resolve for one platform family, e.g. {_fix(resolve_name)}"
+                    f"resolve for one platform family, e.g. {fix_command(resolve_name)}"
                 )
             else:
                 artifacts = {a.sha256: a for a in (*earlier.artifacts, *dist.artifacts)}.values()
@@ -284,17 +265,19 @@ def _pex_dist(where: str, entry: Any, resolve_name: str | None) -> LockedDist:
             sorted((_pex_artifact(where, a, resolve_name) for a in entry["artifacts"]), key=_artifact_key)
         )
     except (KeyError, TypeError, AttributeError, InvalidVersion, InvalidRequirement) as err:
-        raise ResolveError(f"{where}: malformed entry ({type(err).__name__}: {err}); {_fix(resolve_name)}") from err
+        raise ResolveError(
+            f"{where}: malformed entry ({type(err).__name__}: {err}); {fix_command(resolve_name)}"
+        ) from err
     if not artifacts:
-        raise ResolveError(f"{where}: {name}=={version} has no artifacts; {_fix(resolve_name)}")
+        raise ResolveError(f"{where}: {name}=={version} has no artifacts; {fix_command(resolve_name)}")
     return LockedDist(name=name, version=version, artifacts=artifacts, requires_dists=requires)
 
 
 def _pex_artifact(where: str, artifact: Mapping[str, Any], resolve_name: str | None) -> LockedArtifact:
     algorithm, digest, url = artifact["algorithm"], artifact["hash"], artifact["url"]
-    if algorithm != "sha256" or not _SHA256_HEX.fullmatch(digest):
+    if algorithm != "sha256" or not SHA256_HEX.fullmatch(digest):
         raise ResolveError(
-            f"{where}: artifact {url} has a {algorithm} hash; lamina verifies sha256; {_fix(resolve_name)}"
+            f"{where}: artifact {url} has a {algorithm} hash; lamina verifies sha256; {fix_command(resolve_name)}"
         )
     filename = posixpath.basename(unquote(urlsplit(url).path)) or None
     return LockedArtifact(sha256=digest, url=url, filename=filename)

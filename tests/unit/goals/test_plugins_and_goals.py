@@ -52,7 +52,7 @@ def _repo(tmp_path):
 def test_plugin_target_type_is_listed_and_packaged(tmp_path, capsys):
     root = _repo(tmp_path)
     assert main(["--build-root", str(root), "--cache-dir", str(tmp_path / "c"), "list", "::"]) == 0
-    assert capsys.readouterr().out.split() == ["//:data", "//:hello"]
+    assert capsys.readouterr().out.split() == ["//:data", "//:hello", "//data.json:data"]
     assert main(["--build-root", str(root), "--cache-dir", str(tmp_path / "c"), "package", "::"]) == 0
     assert (root / "dist" / "greeting.txt").read_text() == "hi there"
     assert "//:hello  text file" in capsys.readouterr().out

@@ -23,7 +23,7 @@ def test_generators_make_file_and_requirement_targets(repo):
         }
     )()
     assert addresses(project.graph.resolve_specs(["::"])) == [
-        "//:reqs", "//:reqs#PyYAML", "//:reqs#attrs", "src/app/main.py", "src/app:app",
+        "//:reqs", "//:reqs#PyYAML", "//:reqs#attrs", "//requirements.txt:reqs", "src/app:app", "src/app/main.py",
     ]  # fmt: skip
 
 
@@ -104,8 +104,10 @@ def test_specs(repo):
     )()
     graph = project.graph
     assert addresses(graph.resolve_specs(["src/a:"])) == ["src/a:a", "src/a:x"]
-    assert addresses(graph.resolve_specs(["src/a::"])) == ["src/a/b:b", "src/a:a", "src/a:x"]
-    assert addresses(graph.resolve_specs(["src/a"])) == ["src/a:a"]
+    assert addresses(graph.resolve_specs(["src/a::"])) == ["src/a:a", "src/a:x", "src/a/b:b"]
+    assert addresses(graph.resolve_specs(["src/a"])) == ["src/a:a", "src/a:x"]  # a directory: its targets
+    assert addresses(graph.resolve_specs(["src/a:a"])) == ["src/a:a"]
+    assert addresses(graph.resolve_specs(["src/a::", "!src/a/b::", "!src/a:x"])) == ["src/a:a"]
     with pytest.raises(AddressError):
         graph.resolve_specs(["nowhere::"])
 

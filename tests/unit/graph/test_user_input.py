@@ -44,7 +44,7 @@ def test_overrides_set_fields_of_generated_targets_as_pants_does(repo):
     [
         ({"src/app/BUILD": 'python_sources(overrides={"nope.py": {"tags": ["x"]}})\n', "src/app/a.py": ""},
          r"src/app/BUILD:1: Unused file paths in the `overrides` field for src/app:app: \['nope.py'\]"),
-        ({"BUILD": 'python_requirements(overrides={"flask": {"modules": ["f"]}})\n', "requirements.txt": "attrs\n"},
+        ({"BUILD": 'python_requirements(name="reqs", overrides={"flask": {"modules": ["f"]}})\n', "requirements.txt": "attrs\n"},
          r"Unused key in the `overrides` field for //:\w+: \['flask'\]"),
         ({"src/app/BUILD": 'python_sources(overrides={"a.py": {"entry_point": "x"}})\n', "src/app/a.py": ""},
          r"overrides sets 'entry_point', which a python_source target does not have"),
@@ -70,8 +70,10 @@ def test_gitignore_and_pants_ignore_are_honoured(repo):
         "src/app/main.py": "", "src/app/old.py.bak": "",
     })  # fmt: skip
     graph = load().graph
-    assert addresses(graph.resolve_specs(["::"])) == ["generated/keep:keep", "src/app/main.py", "src/app:app"]
-    assert graph.address_of("generated/keep").sources == ("generated/keep/BUILD", "generated/keep/data.txt")
+    assert addresses(graph.resolve_specs(["::"])) == [
+        "generated/keep:keep", "generated/keep/BUILD", "generated/keep/data.txt", "src/app:app", "src/app/main.py",
+    ]  # fmt: skip
+    assert graph.address_of("generated/keep:keep").sources == ("generated/keep/BUILD", "generated/keep/data.txt")
 
 
 @pytest.mark.parametrize("glob", ["/etc/*", "../secrets/*.py", "sub/../../x.py", "!../y.py"])
@@ -167,7 +169,7 @@ def test_tags_select_targets_and_image_tags_name_images(repo, caplog):
     root = project.build_root
     select = lambda *tags: addresses(load_project(root, root / ".cache", tags=tags).graph.resolve_specs(["::"]))
     assert select("web") == ["src/app:new"]
-    assert select("-web,v0") == ["src/app/main.py", "src/app:app"]
+    assert select("-web,v0") == ["src/app:app", "src/app/main.py"]
     assert select("+web,v0", "-v0") == ["src/app:new"]
 
 

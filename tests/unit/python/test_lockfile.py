@@ -221,3 +221,65 @@ def test_locks_compare_and_hash_by_content(tmp_path):
 def test_a_missing_lock_says_how_to_make_it(tmp_path):
     with pytest.raises(ResolveError, match=r"cannot read lock file .*--resolve=web"):
         load_lockfile(tmp_path / "web.lock", resolve_name="web")
+
+
+# -- uv.lock and pylock.toml ------------------------------------------------------------
+
+UV_WORKSPACE = Path(__file__).resolve().parents[2] / "data" / "uv-workspace"  # locked by real `uv lock`
+
+
+def test_uv_lock_pins_registry_packages_with_urls_hashes_and_dependencies():
+    lock = load_lockfile(UV_WORKSPACE / "uv.lock")
+    assert lock.format == "uv"
+    assert sorted(lock.dists) == ["attrs", "markupsafe", "tabulate"]  # workspace members are first-party
+    attrs = lock.get("attrs")
+    assert attrs.version == Version("26.1.0") and attrs.requires_dists == ()
+    wheel = next(a for a in attrs.artifacts if a.filename.endswith(".whl"))
+    assert wheel.url.startswith("https://files.pythonhosted.org/") and len(wheel.sha256) == 64
+    assert {a.filename for a in lock.get("markupsafe").artifacts} >= {"markupsafe-3.0.4.tar.gz"}
+
+
+def test_uv_lock_dependencies_keep_markers_and_extras(tmp_path):
+    wheel = f'{{ url = "https://example.com/t-1.0-py3-none-any.whl", hash = "sha256:{HASH}", size = 1 }}'
+    text = (
+        'version = 1\nrevision = 3\nrequires-python = ">=3.11"\n\n[[package]]\nname = "t"\nversion = "1.0"\n'
+        'source = { registry = "https://pypi.org/simple" }\n'
+        'dependencies = [{ name = "attrs", marker = "sys_platform == \'linux\'" }]\n'
+        f"wheels = [{wheel}]\n\n"
+        '[package.optional-dependencies]\nwide-chars = [{ name = "markupsafe", extra = ["x"] }]\n'
+    )
+    lock = load_lockfile(_write(tmp_path, text, "uv.lock"))
+    assert [str(r) for r in lock.get("t").requires_dists] == [
+        'attrs; sys_platform == "linux"', 'markupsafe[x]; extra == "wide-chars"',
+    ]  # fmt: skip
+
+
+def test_pylock_pins_every_package_with_urls_and_hashes():
+    lock = load_lockfile(UV_WORKSPACE / "pylock.toml")
+    assert lock.format == "pylock"
+    assert {name: str(d.version) for name, d in lock.dists.items()} == {
+        name: str(d.version) for name, d in load_lockfile(UV_WORKSPACE / "uv.lock").dists.items()
+    }
+    assert all(a.url and len(a.sha256) == 64 for d in lock.dists.values() for a in d.artifacts)
+    assert lock.get("attrs").requires_dists is None  # followed through the wheel's metadata
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace('hash = "sha256:', 'hash = "md5:', 1), r"has no sha256 hash"),
+        (lambda t: t.replace('source = { registry = "https://pypi.org/simple" }',
+                             'source = { git = "https://example.com/x.git" }', 1), r"comes from git"),
+        (lambda t: t + '\n[[package]]\nname = "attrs"\nversion = "1.0"\nsource = { registry = "https://pypi.org/simple" }\n',
+         r"attrs is locked at 26.1.0 and at 1.0"),
+    ],
+)  # fmt: skip
+def test_bad_uv_locks_are_clear_errors(tmp_path, edit, message):
+    path = _write(tmp_path, edit((UV_WORKSPACE / "uv.lock").read_text()), "uv.lock")
+    with pytest.raises(ResolveError, match=message):
+        load_lockfile(path)
+
+
+def test_an_empty_lock_is_valid(tmp_path):
+    assert dict(load_lockfile(_write(tmp_path, "# nothing to lock\n")).dists) == {}
+    assert dict(load_lockfile(_write(tmp_path, 'lock-version = "1.0"\ncreated-by = "uv"\n', "pylock.toml")).dists) == {}

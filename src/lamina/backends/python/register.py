@@ -13,3 +13,10 @@ def rules():
     from lamina.backends.python.rules import package_python_image
 
     return {"python_image": package_python_image}
+
+
+def generators():
+    """How the requirement generators make their targets."""
+    from lamina.backends.python.requirement_targets import GENERATORS
+
+    return GENERATORS

@@ -29,12 +29,29 @@ from lamina.oci import Image
 from lamina.oci.index import ImageIndex
 from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
 from lamina.python.install import VenvLayout
+from lamina.python.lock_metadata import staleness
 from lamina.python.lockfile import load_lockfile
 from lamina.python.native import MissingLibrary, missing_libraries
 
 log = logging.getLogger(__name__)
 
 LAYOUTS = ("venv",)
+
+
+_warned_stale: set[tuple[str, str]] = set()
+
+
+def warn_if_stale(lock, resolve: str, project) -> None:
+    """Warn, once per lock, when Pants' metadata says the lock no longer fits its resolve."""
+    if lock.metadata is None or (str(lock.path), resolve) in _warned_stale:
+        return
+    _warned_stale.add((str(lock.path), resolve))
+    reason = staleness(lock.metadata, project.graph.requirements_of(resolve), project.config.interpreter_constraints)
+    if reason:
+        log.warning(
+            "%s: the lock of resolve %r is stale: %s; regenerate it with `lamina generate-lockfiles --resolve=%s`",
+            lock.path, resolve, reason, resolve,
+        )  # fmt: skip
 
 
 def _app_files(closure: list[Target], project) -> list[AppFile]:
@@ -179,6 +196,8 @@ def package_python_image(target: Target, project) -> BuiltImage:
     resolve = graph.resolve_of(target)
     requirements = sorted({r for t in closure if t.alias == "python_requirement" for r in t.get("requirements", ())})
     lock = load_lockfile(config.lock_path(resolve), resolve_name=resolve) if requirements else None
+    if lock is not None:
+        warn_if_stale(lock, resolve, project)
     annotations = {"org.opencontainers.image.title": str(target.address)}
     if target.get("description"):
         annotations["org.opencontainers.image.description"] = target.get("description")

@@ -8,7 +8,17 @@ RESOLVE = Field(
 SOURCES = Field(
     "sources",
     "Glob patterns relative to the BUILD file's directory; `!pattern` excludes.",
-    ("*.py", "!*_test.py", "!test_*.py", "!conftest.py"),
+    (
+        "*.py",
+        "*.pyi",
+        "!test_*.py",
+        "!*_test.py",
+        "!tests.py",
+        "!conftest.py",
+        "!test_*.pyi",
+        "!*_test.pyi",
+        "!tests.pyi",
+    ),
 )
 # Fields Pants' python_source(s) have for its linters, checkers and `run`; accepted, not used.
 PANTS_SOURCE_FIELDS = tuple(
@@ -45,7 +55,8 @@ TARGET_TYPES = [
     ),
     TargetType(
         "python_requirements",
-        "Requirements from a requirements.txt-style file; generates one `python_requirement` per line (`dir:name#dist`).",
+        "Requirements from a requirements file or a PEP 621 pyproject.toml; one `python_requirement` per "
+        "distribution (`dir:name#dist`).",
         (
             Field("source", "The requirements file, relative to the BUILD file.", "requirements.txt"),
             RESOLVE,
@@ -57,6 +68,18 @@ TARGET_TYPES = [
                 "e.g. {'pyyaml': {'modules': ['yaml']}}.",
                 {},
             ),
+        ),
+        generates="python_requirement",
+    ),
+    TargetType(
+        "poetry_requirements",
+        "Requirements from a Poetry pyproject.toml; generates one `python_requirement` per dependency.",
+        (
+            Field("source", "The pyproject.toml, relative to the BUILD file.", "pyproject.toml"),
+            RESOLVE,
+            MODULE_MAPPING,
+            Field("type_stubs_module_mapping", "Pants' option; ignored.", {}),
+            Field("overrides", "Fields of the generated python_requirement targets, by requirement name.", {}),
         ),
         generates="python_requirement",
     ),

@@ -1,0 +1,60 @@
+"""Pants' lock metadata (header versions 3 and 4, a separate version 8 file) and stale locks."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from lamina.backends.python.rules import warn_if_stale
+from lamina.project import load_project
+from lamina.python.lock_metadata import read_lock_metadata, staleness
+from lamina.python.lockfile import PEX, load_lockfile
+
+LOCKS = Path(__file__).resolve().parents[2] / "data" / "locks"
+
+
+def _metadata(name: str):
+    path = LOCKS / name
+    return read_lock_metadata(path, path.read_text())
+
+
+def test_metadata_in_a_header_and_in_a_separate_file():
+    v3, v4, v8 = (_metadata(n) for n in ("pants-python-default.lock", "pants-v4-python-default.lock",
+                                         "pants-v8-separate-metadata.json"))  # fmt: skip
+    assert (v3.version, v4.version, v8.version) == (3, 4, 8)
+    assert "ansicolors==1.1.8" in v3.requirements and v3.interpreter_constraints == {"CPython==3.9.*"}
+    assert "PyYAML>=6.0.3" in v8.requirements and v8.interpreter_constraints == {"CPython<3.15,>=3.14"}
+    assert _metadata("httpx-socks.lock") is None  # pip-compile records none
+
+
+def test_a_lock_with_separate_metadata_reads_as_a_pex_lock():
+    lock = load_lockfile(LOCKS / "pants-v8-separate-metadata.json")
+    assert lock.format == PEX and lock.get("fastapi") is not None and lock.metadata.version == 8
+
+
+def test_staleness_names_what_changed():
+    v3 = _metadata("pants-python-default.lock")
+    fresh = ["ansicolors==1.1.8", "pytest==7.1.3", "setuptools>=56.2.0,<57", "types-setuptools<58,>=56.2.0"]
+    assert staleness(v3, fresh, ["CPython==3.9.*"]) is None
+    reason = staleness(v3, [*fresh[1:], "attrs>=23"], ["CPython==3.11.*"])
+    assert "added since it was generated: attrs>=23" in reason and "removed since: ansicolors==1.1.8" in reason
+    assert "interpreters CPython==3.9.*" in reason
+
+
+def test_a_stale_lock_is_reported_with_the_command_that_regenerates_it(tmp_path, caplog):
+    (tmp_path / "pants.toml").write_text(
+        '[python]\nenable_resolves = true\ninterpreter_constraints = ["CPython==3.9.*"]\n'
+    )
+    (tmp_path / "BUILD").write_text('python_requirements(name="reqs")\n')
+    (tmp_path / "requirements.txt").write_text("ansicolors==1.1.8\npytest==7.1.3\nattrs>=23\n")
+    lock_path = tmp_path / "3rdparty/python/default.lock"
+    lock_path.parent.mkdir(parents=True)
+    lock_path.write_text((LOCKS / "pants-python-default.lock").read_text())
+    project = load_project(tmp_path, tmp_path / ".cache")
+    with caplog.at_level(logging.WARNING):
+        warn_if_stale(load_lockfile(lock_path), "python-default", project)
+    assert (
+        "the lock of resolve 'python-default' is stale: requirements added since it was generated: attrs>=23"
+        in caplog.text
+    )
+    assert "`lamina generate-lockfiles --resolve=python-default`" in caplog.text
