@@ -77,6 +77,9 @@ class Config:
     build_ignore: tuple[str, ...] = ()
     build_file_prelude_globs: tuple[str, ...] = ()
     unmatched_build_file_globs: str = "warn"  # or "error", "ignore"
+    string_imports: bool = False  # [python-infer]: infer dependencies from strings that name modules
+    string_imports_min_dots: int = 2
+    unowned_dependency_behavior: str = "warning"  # [python-infer]: or "ignore", "error"
     unknown_target_types: str = "error"  # or "warn": a target type no backend registers is listed, not refused
     cache_dir: str | None = None
     dist_dir: str = "dist"
@@ -206,6 +209,7 @@ def load_config(build_root: Path) -> Config:
     _check_keys("python", python, _PYTHON_KEYS | _PANTS_PYTHON_KEYS)
     lamina, oci, source, debian = (data.get(name, {}) for name in ("lamina", "oci", "source", "debian"))
     globals_ = data.get("GLOBAL", {})
+    infer = _expect("python-infer", "section", data.get("python-infer", {}), dict)
     kwargs: dict[str, Any] = {
         "build_root": build_root,
         "backend_packages": _list_option(globals_, "backend_packages"),
@@ -225,6 +229,13 @@ def load_config(build_root: Path) -> Config:
             globals_, "GLOBAL", "unmatched_build_file_globs", ("warn", "error", "ignore")
         ),
         "unknown_target_types": _choice(lamina, "lamina", "unknown_target_types", ("error", "warn")),
+        "string_imports": _expect("python-infer", "string_imports", infer.get("string_imports", False), bool),
+        "string_imports_min_dots": _expect(
+            "python-infer", "string_imports_min_dots", infer.get("string_imports_min_dots", 2), int
+        ),
+        "unowned_dependency_behavior": _choice(
+            infer, "python-infer", "unowned_dependency_behavior", ("warning", "ignore", "error")
+        ),
     }
     if "root_patterns" in source:
         kwargs["root_patterns"] = _list_option(source, "root_patterns", "source", DEFAULT_ROOT_PATTERNS)

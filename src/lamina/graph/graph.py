@@ -31,6 +31,7 @@ from lamina.graph.module_mapping import ModuleNamesHook, default_modules
 from lamina.graph.source_roots import SourceRoots
 from lamina.graph.tags import TagFilter
 from lamina.graph.target import Registry, Target
+from lamina.graph.visibility import Visibility
 from lamina.sources import SCHEMES as BASE_SCHEMES
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,15 @@ class BuildGraph:
         self.loader = TargetLoader(config, registry, self.ignores)
         self.targets: dict[str, Target] = self.loader.targets
         self._generated = self.loader.generated  # generator address -> its generated targets
+        self.visibility = Visibility(self.loader.rule_sets, self._aliases) if self.loader.has_rules else None
         self._dependencies: dict[str, list[Target]] = {}
         self._acyclic: set[str] = set()  # targets whose explicit dependencies are known to have no cycle
         self._warned: set[tuple[str, int, str]] = set()
+
+    def _aliases(self, target: Target) -> tuple[str, ...]:
+        """A target's type and, for a generated target, its generator's."""
+        generator = self.targets.get(str(target.address.generator)) if target.address.is_generated else None
+        return (target.alias, generator.alias) if generator is not None else (target.alias,)
 
     # -- module maps ------------------------------------------------------------------
 
@@ -206,6 +213,11 @@ class BuildGraph:
             if base is not None:
                 found.append(base)
         unique = {str(t.address): t for t in found if str(t.address) not in excluded and t is not target}
+        if self.visibility is not None:
+            generated = {str(t.address) for t in self._generated.get(key, [])}
+            for dependency in unique.values():
+                if str(dependency.address) not in generated:
+                    self.visibility.check(target, dependency)
         self._dependencies[key] = [unique[k] for k in sorted(unique)]
         return self._dependencies[key]
 
@@ -222,7 +234,12 @@ class BuildGraph:
         third_party = self.third_party_modules.get(self.resolve_of(target), {})
         try:
             imports = parse_imports(
-                data, module, is_package=path.endswith("__init__.py"), filename=path, newer_syntax=self._newer_python
+                data,
+                module,
+                is_package=path.endswith("__init__.py"),
+                filename=path,
+                newer_syntax=self._newer_python,
+                string_min_dots=self.config.string_imports_min_dots if self.config.string_imports else None,
             )
         except (SyntaxError, ValueError) as err:
             line = getattr(err, "lineno", None) or 1
@@ -239,7 +256,7 @@ class BuildGraph:
             provider = self._provider(imported.candidates, third_party)
             owners = {str(t.address): t for t in provider or ()}
             if len(owners) > 1:  # ambiguous, as in Pants: only an explicit choice settles it
-                if not chosen & set(owners):
+                if not chosen & set(owners) and not imported.weak:
                     self._warn_once(
                         path, imported.line,
                         f"import {imported.candidates[-1]!r} is provided by {', '.join(sorted(owners))}, so no "
@@ -248,13 +265,22 @@ class BuildGraph:
                     )  # fmt: skip
             elif owners:
                 found.extend(owners.values())
-            elif imported.candidates[-1].split(".")[0] not in sys.stdlib_module_names:
-                self._warn_once(
-                    path, imported.line,
-                    f"cannot infer a dependency for import {imported.candidates[-1]!r}: "
-                    "no first-party source or requirement provides it",
-                )  # fmt: skip
+            elif not imported.weak and imported.candidates[-1].split(".")[0] not in sys.stdlib_module_names:
+                self._unowned(path, imported.line, imported.candidates[-1])
         return found
+
+    def _unowned(self, path: str, line: int, module: str) -> None:
+        """An import nothing provides, reported as ``[python-infer] unowned_dependency_behavior`` says."""
+        behaviour = self.config.unowned_dependency_behavior
+        message = f"cannot infer a dependency for import {module!r}: no first-party source or requirement provides it"
+        if behaviour == "error":
+            raise BuildFileError(
+                f"{message}; add a requirement that provides it, or set [python-infer] unowned_dependency_behavior",
+                path=path,
+                line=line,
+            )
+        if behaviour == "warning":
+            self._warn_once(path, line, message)
 
     def _init_files(self, path: str) -> list[Target]:
         """``__init__.py`` files of the packages above ``path``, so packages import as packages."""

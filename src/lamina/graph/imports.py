@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 from dataclasses import dataclass
+
+_MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,7 @@ class Import:
 
     candidates: tuple[str, ...]
     line: int
+    weak: bool = False  # a string that may name a module: inferred if it does, never warned about
 
 
 def _absolute(base: str, level: int, module: str | None, is_package: bool) -> str:
@@ -84,7 +88,13 @@ def _statement_imports(tokens: list[tokenize.TokenInfo], module: str | None, is_
 
 
 def parse_imports(
-    source: bytes, module: str | None, *, is_package: bool, filename: str, newer_syntax: bool = False
+    source: bytes,
+    module: str | None,
+    *,
+    is_package: bool,
+    filename: str,
+    newer_syntax: bool = False,
+    string_min_dots: int | None = None,
 ) -> list[Import]:
     """Imports in ``source``; relative imports resolved against ``module``. Raises
     ``SyntaxError`` (or ``ValueError``) when the file cannot be parsed; with ``newer_syntax``
@@ -117,6 +127,14 @@ def parse_imports(
             and isinstance(node.args[0].value, str)
         ):
             found.append(Import((node.args[0].value,), node.lineno))
+        elif (
+            string_min_dots is not None
+            and isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.count(".") >= string_min_dots
+            and _MODULE_NAME.fullmatch(node.value)
+        ):
+            found.append(Import((node.value,), node.lineno, weak=True))
     return found
 
 

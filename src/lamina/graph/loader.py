@@ -77,6 +77,7 @@ class TargetLoader:
         self.generated: dict[str, list[Target]] = {}
         self.build_files: dict[str, BuildFile] = {}
         self.context = GenerationContext(self.build_root, registry)
+        self._rules_cache: dict[tuple[str, str], list[RuleSets]] = {}
         self._load()
 
     # -- finding and evaluating BUILD files --------------------------------------------
@@ -313,16 +314,22 @@ class TargetLoader:
             )
         self.targets[key] = target
 
-    def rule_sets(self, directory: str, kind: str) -> RuleSets | None:
+    def rule_sets(self, directory: str, kind: str) -> list[RuleSets]:
         """The visibility rules (``dependencies_rules`` or ``dependents_rules``) in effect in
-        ``directory``: its own BUILD file's, or the nearest parent's."""
-        while True:
-            for name in sorted(self.build_files):
-                if posixpath.dirname(name) == directory and getattr(self.build_files[name], kind) is not None:
-                    return getattr(self.build_files[name], kind)
-            if not directory:
-                return None
-            directory = posixpath.dirname(directory)
+        ``directory``, nearest first: its BUILD file's, else the nearest parent's, followed by
+        the parent's too when they say ``extend=True``."""
+        key = (directory, kind)
+        if key not in self._rules_cache:
+            own = [getattr(f, kind) for p, f in self.build_files.items() if posixpath.dirname(p) == directory]
+            own = [r for r in own if r is not None]
+            parent = self.rule_sets(posixpath.dirname(directory), kind) if directory else []
+            self._rules_cache[key] = (own + parent if all(r.extend for r in own) else own) if own else parent
+        return self._rules_cache[key]
+
+    @property
+    def has_rules(self) -> bool:
+        """Whether any BUILD file declares visibility rules."""
+        return any(f.dependencies_rules or f.dependents_rules for f in self.build_files.values())
 
 
 def _expand_parametrize(fields: Mapping[str, Any], path: str, line: int) -> list[tuple[tuple, dict[str, Any]]]:

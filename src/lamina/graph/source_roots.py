@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 from collections.abc import Sequence
 from functools import cache
@@ -11,17 +12,19 @@ class SourceRoots:
     """Matches directories against ``[source] root_patterns``.
 
     A pattern with a leading ``/`` is anchored at the build root (``/`` is the build
-    root itself); one without matches any directory whose path ends with it.
+    root itself); one without matches any directory whose path ends with it. ``*`` in a
+    pattern stands for one directory name (``/projects/*/src``).
     """
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self.anchored = {p.strip("/") for p in patterns if p.startswith("/")}
-        self.suffixes = [p.strip("/") for p in patterns if not p.startswith("/")]
+        self.anchored = [_parts(p) for p in patterns if p.startswith("/")]
+        self.suffixes = [_parts(p) for p in patterns if not p.startswith("/") and p.strip("/")]
 
     def _is_root(self, directory: str) -> bool:
-        if directory in self.anchored:
+        parts = directory.split("/") if directory else []
+        if any(_matches(parts, pattern) for pattern in self.anchored):
             return True
-        return any(directory == s or directory.endswith("/" + s) for s in self.suffixes if s)
+        return any(len(parts) >= len(s) and _matches(parts[len(parts) - len(s) :], s) for s in self.suffixes)
 
     @cache  # noqa: B019 - one instance per run
     def root_of(self, path: str) -> str | None:
@@ -47,3 +50,12 @@ class SourceRoots:
         if parts[-1] == "__init__":
             parts = parts[:-1]
         return ".".join(parts) if parts else None
+
+
+def _parts(pattern: str) -> list[str]:
+    stripped = pattern.strip("/")
+    return stripped.split("/") if stripped else []
+
+
+def _matches(parts: list[str], pattern: list[str]) -> bool:
+    return len(parts) == len(pattern) and all(fnmatch.fnmatchcase(p, q) for p, q in zip(parts, pattern, strict=True))

@@ -13,12 +13,16 @@ not simply make one target per file (``python_requirements``: one per requiremen
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lamina.errors import ConfigError
 from lamina.graph.address import Address
+from lamina.graph.pants_plugins import declared_target_types
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,18 @@ class Registry:
         """The packager for ``target``'s type, if it is packageable."""
         return self.packagers.get(target.alias)
 
+    def _read_pants_plugin(self, module_name: str) -> None:
+        """A plugin for Pants' own engine: its target types are read and listed, not built."""
+        aliases = [a for a in declared_target_types(module_name) if a not in self.target_types]
+        log.warning(
+            "backend %r in [GLOBAL] backend_packages is a Pants plugin (it imports Pants' plugin API), which "
+            "lamina cannot run; its target types (%s) are read and listed but not built",
+            module_name, ", ".join(aliases) or "none found",
+        )  # fmt: skip
+        self.register_target_types(
+            [TargetType(a, f"A target type of the Pants plugin {module_name}.", None, builds=False) for a in aliases]
+        )
+
     def load_backend(self, module_name: str) -> None:
         """Import a backend package and register what its ``register`` module provides."""
         try:
@@ -134,6 +150,9 @@ class Registry:
                 if err.name != f"{module_name}.register":
                     raise
         except ImportError as err:
+            if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] == "pants":
+                self._read_pants_plugin(module_name)
+                return
             raise ConfigError(f"cannot load backend {module_name!r} from [GLOBAL] backend_packages: {err}") from err
         if not hasattr(module, "target_types"):
             raise ConfigError(f"backend {module_name!r} has no target_types() function in register.py")

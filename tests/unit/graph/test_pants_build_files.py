@@ -160,3 +160,64 @@ def test_imports_of_newer_syntax_are_read_token_by_token():
         parse_imports(source, "pkg.mod", is_package=False, filename="m.py")
     found = parse_imports(source, "pkg.mod", is_package=False, filename="m.py", newer_syntax=True)
     assert [i.candidates[0] for i in found] == ["os", "json", "pkg.sibling.a", "pkg.sibling.b"]
+
+
+def test_visibility_rules_are_enforced_as_in_pants(repo, caplog):
+    files = {
+        "src/BUILD": "__dependencies_rules__((python_sources, '/shared/**', '.', '?/legacy/**', '!*'), ('*', '*'))\n",
+        "src/app/BUILD": "python_sources()\n",
+        "src/app/main.py": "import shared.util\nimport legacy.old\n",
+        "src/shared/BUILD": "python_sources()\n__dependents_rules__(('*', '//src/app/**', '!*'))\n",
+        "src/shared/util.py": "",
+        "src/legacy/BUILD": "python_sources()\n",
+        "src/legacy/old.py": "",
+        "src/other/BUILD": "python_sources()\n",
+        "src/other/x.py": "import shared.util\n",
+        "src/bad/BUILD": "python_sources()\n",
+        "src/bad/y.py": "import other.x\n",
+    }
+    graph = repo(files)().graph
+    assert addresses(graph.dependencies(graph.address_of("src/app/main.py"))) == [
+        "src/legacy/old.py", "src/shared/util.py",
+    ]  # fmt: skip
+    assert "src/app/main.py should not depend on src/legacy/old.py: rule '?/legacy/**'" in caplog.text
+    with pytest.raises(BuildFileError, match=r"src/bad/y.py may not depend on src/other/x.py: rule '!\*' of "
+                                             r"__dependencies_rules__ at src/BUILD:1"):  # fmt: skip
+        graph.dependencies(graph.address_of("src/bad/y.py"))
+    with pytest.raises(BuildFileError, match=r"src/other/x.py may not depend on src/shared/util.py: rule '!\*' of "
+                                             r"__dependents_rules__ at src/shared/BUILD:2"):  # fmt: skip
+        graph.dependencies(graph.address_of("src/other/x.py"))
+
+
+def test_a_pants_plugin_backend_is_read_not_run(repo, caplog):
+    plugin = (
+        "from pants.engine.target import COMMON_TARGET_FIELDS, Target\n\n\n"
+        "class Deployment(Target):\n    alias = 'k8s_deployment_x'\n    core_fields = COMMON_TARGET_FIELDS\n"
+    )
+    project = repo({
+        "pants.toml": '[GLOBAL]\npythonpath = ["%(buildroot)s/pants-plugins"]\nbackend_packages = ["deploy_plugin_x"]\n',
+        "pants-plugins/deploy_plugin_x/__init__.py": "",
+        "pants-plugins/deploy_plugin_x/register.py": "from deploy_plugin_x.target_types import Deployment\n\n\n"
+                                                      "def target_types():\n    return [Deployment]\n",
+        "pants-plugins/deploy_plugin_x/target_types.py": plugin,
+        "deploy/BUILD": "k8s_deployment_x(name='web', replicas=3)\n",
+    })()  # fmt: skip
+    assert addresses(project.graph.resolve_specs(["deploy::"])) == ["deploy:web"]
+    assert caplog.text.count("is a Pants plugin") == 1 and "k8s_deployment_x" in caplog.text
+
+
+def test_string_imports_unowned_behaviour_and_root_patterns(repo, caplog):
+    files = {
+        "pants.toml": '[source]\nroot_patterns = ["/projects/*/src"]\n[python-infer]\nstring_imports = true\n',
+        "projects/api/src/api/BUILD": "python_sources()\n",
+        "projects/api/src/api/handlers.py": "",
+        "projects/api/src/api/app.py": "ROUTES = ['api.handlers.index', 'not.a.known_module']\nimport missing_thing\n",
+    }
+    graph = repo(files)().graph
+    app = graph.address_of("projects/api/src/api/app.py")
+    assert addresses(graph.dependencies(app)) == ["projects/api/src/api/handlers.py"]
+    assert "import 'missing_thing'" in caplog.text and "not.a.known_module" not in caplog.text
+    strict = {**files, "pants.toml": files["pants.toml"] + 'unowned_dependency_behavior = "error"\n'}
+    graph = repo(strict)().graph
+    with pytest.raises(BuildFileError, match=r"projects/api/src/api/app.py:2: cannot infer a dependency for import"):
+        graph.dependencies(graph.address_of("projects/api/src/api/app.py"))
