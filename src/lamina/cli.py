@@ -69,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     try:
+        if hasattr(goals[args.goal], "prepare"):
+            goals[args.goal].prepare(args)
         project = load_project(
             args.build_root, args.cache_dir, stamp=getattr(args, "stamp", None), tags=tuple(args.tag or ())
         )

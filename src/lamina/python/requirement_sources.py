@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from lamina.errors import BuildFileError
@@ -81,16 +82,25 @@ def _toml(path: str, read_text: ReadText) -> tuple[str, dict]:
 
 
 def pep621(path: str, read_text: ReadText) -> list[Declared]:
-    """``[project] dependencies`` and every ``[project.optional-dependencies]`` group."""
+    """``[project] dependencies`` and every ``[project.optional-dependencies]`` group, less the
+    projects ``[tool.uv.sources]`` takes from the workspace or a path (first-party code)."""
     text, data = _toml(path, read_text)
     project = data.get("project") or {}
     strings = list(project.get("dependencies") or [])
     for group in (project.get("optional-dependencies") or {}).values():
         strings.extend(group)
+    sources = ((data.get("tool") or {}).get("uv") or {}).get("sources") or {}
+    local = {
+        canonicalize_name(name)
+        for name, source in sources.items()
+        if isinstance(source, dict) and ({"workspace", "path", "editable"} & set(source))
+    }
     found = []
     for string in strings:
         line = _line_of(text, string)
-        found.append(Declared(_requirement(string, path, line).name, (string,), path, line))
+        requirement = _requirement(string, path, line)
+        if canonicalize_name(requirement.name) not in local:
+            found.append(Declared(requirement.name, (string,), path, line))
     return found
 
 
