@@ -5,15 +5,16 @@ from __future__ import annotations
 import zipfile
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from lamina.errors import ResolveError
 
 _MAX_TOP_LEVEL = 1 << 20
 
 
-def top_level_modules(wheel: Path, filename: str) -> list[str]:
+def top_level_modules(wheel: Path | BinaryIO, filename: str) -> list[str]:
     """Importable top-level names: ``top_level.txt`` when present, else derived from the file
-    list. ``filename`` names the wheel in errors."""
+    list. ``wheel`` is a path or a seekable file; ``filename`` names the wheel in errors."""
     try:
         with zipfile.ZipFile(wheel) as archive:
             names = archive.namelist()

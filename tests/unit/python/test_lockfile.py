@@ -283,3 +283,9 @@ def test_bad_uv_locks_are_clear_errors(tmp_path, edit, message):
 def test_an_empty_lock_is_valid(tmp_path):
     assert dict(load_lockfile(_write(tmp_path, "# nothing to lock\n")).dists) == {}
     assert dict(load_lockfile(_write(tmp_path, 'lock-version = "1.0"\ncreated-by = "uv"\n', "pylock.toml")).dists) == {}
+
+
+def test_a_uv_lock_of_torch_with_its_cuda_libraries():
+    lock = load_lockfile(Path(__file__).resolve().parents[2] / "data" / "torch-lock" / "uv.lock")
+    assert str(lock.get("torch").version) == "2.5.1" and lock.get("nvidia-cudnn-cu12") is not None
+    assert any(str(r).startswith("nvidia-cudnn-cu12") for r in lock.get("torch").requires_dists)
