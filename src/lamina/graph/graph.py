@@ -1,8 +1,8 @@
 """The build graph: every target of the repository (read by ``loader``) and the edges between them.
 
-Edges are the explicit ``dependencies`` plus those inferred from Python imports, as
-Pants infers them: first-party modules through source roots, third-party modules
-through the requirement targets of the same resolve. Every walk over the graph is
+Edges are the explicit ``dependencies``, the targets a generator generated, and what the
+inferrers the backends register for a target type find (Python's follow imports). The
+graph knows no language. Every walk over the graph is
 iterative and visits each target once, so a chain of thousands of targets (or a
 "ladder" where each depends on the next two) costs time in proportion to its size.
 """
@@ -12,26 +12,19 @@ from __future__ import annotations
 import difflib
 import logging
 import posixpath
-import re
-import sys
 from collections.abc import Iterable
-from functools import cached_property
-
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from lamina.config import Config
-from lamina.errors import AddressError, BuildFileError, DependencyCycleError
+from lamina.errors import AddressError, DependencyCycleError
 from lamina.graph.address import Address, parse_address, parse_parameters
 from lamina.graph.build_file import BUILD_FILE_NAMES
 from lamina.graph.files import Ignores
-from lamina.graph.imports import parse_imports
 from lamina.graph.loader import TargetLoader
-from lamina.graph.module_mapping import ModuleNamesHook, default_modules
 from lamina.graph.source_roots import SourceRoots
 from lamina.graph.tags import TagFilter
 from lamina.graph.target import Registry, Target
 from lamina.graph.visibility import Visibility
+from lamina.python.module_mapping import ModuleNamesHook
 from lamina.sources import SCHEMES as BASE_SCHEMES
 
 log = logging.getLogger(__name__)
@@ -58,7 +51,8 @@ class BuildGraph:
             use_gitignore=config.pants_ignore_use_gitignore,
             dist_dir=config.dist_dir,
         )
-        self.module_names = module_names
+        self.module_names = module_names  # for the Python backend's inference: dist -> its modules
+        self.memo: dict = {}  # what backends compute once per graph (module maps)
         self.tag_filter = TagFilter(tag_filters)
         self.loader = TargetLoader(config, registry, self.ignores)
         self.targets: dict[str, Target] = self.loader.targets
@@ -72,73 +66,6 @@ class BuildGraph:
         """A target's type and, for a generated target, its generator's."""
         generator = self.targets.get(str(target.address.generator)) if target.address.is_generated else None
         return (target.alias, generator.alias) if generator is not None else (target.alias,)
-
-    # -- module maps ------------------------------------------------------------------
-
-    @cached_property
-    def python_files(self) -> dict[str, Target]:
-        """Build-root-relative ``.py`` path -> its python_source target."""
-        return {t.sources[0]: t for t in self.targets.values() if t.alias == "python_source" and t.sources}
-
-    @cached_property
-    def first_party_modules(self) -> dict[str, Target]:
-        """Module name -> the python_source target defining it."""
-        modules = {}
-        for path, target in self.python_files.items():
-            module = self.source_roots.module_of(path)
-            if module:
-                modules[module] = target
-        return modules
-
-    @cached_property
-    def third_party_modules(self) -> dict[str, dict[str, list[Target]]]:
-        """Resolve -> module name -> the requirement targets providing it."""
-        by_resolve: dict[str, dict[str, list[Target]]] = {}
-        for target in self.targets.values():
-            if target.alias != "python_requirement":
-                continue
-            resolve = self.resolve_of(target)
-            for requirement in target.get("requirements", ()):
-                try:
-                    name = Requirement(requirement).name
-                except InvalidRequirement as err:
-                    raise BuildFileError(
-                        f"{target.address}: invalid requirement {requirement!r}: {err}",
-                        path=target.build_file,
-                        line=target.line,
-                    ) from None
-                modules = (
-                    target.get("modules")
-                    or (self.module_names(name, resolve) if self.module_names else None)
-                    or default_modules(name)
-                )
-                for module in modules:
-                    by_resolve.setdefault(resolve, {}).setdefault(module, []).append(target)
-        return by_resolve
-
-    @cached_property
-    def _newer_python(self) -> bool:
-        """Whether ``[python] interpreter_constraints`` allow a newer Python than this one."""
-        newer = [f"3.{minor}" for minor in range(sys.version_info.minor + 1, 30)]
-        for constraint in self.config.interpreter_constraints:
-            try:
-                specifier = SpecifierSet(re.sub(r"^[A-Za-z]+", "", constraint.strip()) or ">=0")
-            except InvalidSpecifier:
-                continue
-            if any(specifier.contains(version) for version in newer):
-                return True
-        return False
-
-    def requirements_of(self, resolve: str) -> list[str]:
-        """Every requirement string the targets of ``resolve`` declare."""
-        return sorted(
-            {
-                r
-                for t in self.targets.values()
-                if t.alias == "python_requirement" and self.resolve_of(t) == resolve
-                for r in t.get("requirements", ())
-            }
-        )
 
     def resolve_of(self, target: Target) -> str:
         """The resolve a target uses."""
@@ -205,13 +132,8 @@ class BuildGraph:
             return self._dependencies[key]
         explicit, excluded = self.explicit_dependencies(target)
         found = list(explicit) + self._generated.get(key, [])
-        if target.alias == "python_source" and target.sources:
-            found.extend(self._inferred(target))
-        if target.alias == "python_image":
-            found.append(self.entry_point(target)[0])
-            base = self.base_target(target)
-            if base is not None:
-                found.append(base)
+        for infer in self.registry.inferrers.get(target.alias, ()):
+            found.extend(infer(target, self))
         unique = {str(t.address): t for t in found if str(t.address) not in excluded and t is not target}
         if self.visibility is not None:
             generated = {str(t.address) for t in self._generated.get(key, [])}
@@ -221,109 +143,11 @@ class BuildGraph:
         self._dependencies[key] = [unique[k] for k in sorted(unique)]
         return self._dependencies[key]
 
-    def _warn_once(self, path: str, line: int, message: str) -> None:
+    def warn_once(self, path: str, line: int, message: str) -> None:
+        """Log a warning about ``path:line`` once per run."""
         if (path, line, message) not in self._warned:
             self._warned.add((path, line, message))
             log.warning("%s:%d: %s", path, line, message)
-
-    def _inferred(self, target: Target) -> list[Target]:
-        path = target.sources[0]
-        module = self.source_roots.module_of(path)
-        found = self._init_files(path)
-        data = (self.build_root / path).read_bytes()
-        third_party = self.third_party_modules.get(self.resolve_of(target), {})
-        try:
-            imports = parse_imports(
-                data,
-                module,
-                is_package=path.endswith("__init__.py"),
-                filename=path,
-                newer_syntax=self._newer_python,
-                string_min_dots=self.config.string_imports_min_dots if self.config.string_imports else None,
-            )
-        except (SyntaxError, ValueError) as err:
-            line = getattr(err, "lineno", None) or 1
-            reason = getattr(err, "msg", None) or str(err)
-            self._warn_once(
-                path, line,
-                f"cannot parse ({reason}), so its imports are not inferred and an image may lack what it imports; "
-                "fix the file, or list what it imports in the dependencies of its target",
-            )  # fmt: skip
-            return found
-        explicit, excluded = self.explicit_dependencies(target)
-        chosen = {str(t.address) for t in explicit} | excluded
-        for imported in imports:
-            provider = self._provider(imported.candidates, third_party)
-            owners = {str(t.address): t for t in provider or ()}
-            if len(owners) > 1:  # ambiguous, as in Pants: only an explicit choice settles it
-                if not chosen & set(owners) and not imported.weak:
-                    self._warn_once(
-                        path, imported.line,
-                        f"import {imported.candidates[-1]!r} is provided by {', '.join(sorted(owners))}, so no "
-                        "dependency is inferred; name the one to use in the dependencies of its target "
-                        "(or exclude the others with !)",
-                    )  # fmt: skip
-            elif owners:
-                found.extend(owners.values())
-            elif not imported.weak and imported.candidates[-1].split(".")[0] not in sys.stdlib_module_names:
-                self._unowned(path, imported.line, imported.candidates[-1])
-        return found
-
-    def _unowned(self, path: str, line: int, module: str) -> None:
-        """An import nothing provides, reported as ``[python-infer] unowned_dependency_behavior`` says."""
-        behaviour = self.config.unowned_dependency_behavior
-        message = f"cannot infer a dependency for import {module!r}: no first-party source or requirement provides it"
-        if behaviour == "error":
-            raise BuildFileError(
-                f"{message}; add a requirement that provides it, or set [python-infer] unowned_dependency_behavior",
-                path=path,
-                line=line,
-            )
-        if behaviour == "warning":
-            self._warn_once(path, line, message)
-
-    def _init_files(self, path: str) -> list[Target]:
-        """``__init__.py`` files of the packages above ``path``, so packages import as packages."""
-        root = self.source_roots.root_of(path)
-        found, directory = [], posixpath.dirname(path)
-        while root is not None and directory != root and directory:
-            init = self.python_files.get(posixpath.join(directory, "__init__.py"))
-            if init is not None and init.sources[0] != path:
-                found.append(init)
-            directory = posixpath.dirname(directory)
-        return found
-
-    def _provider(self, candidates: tuple[str, ...], third_party: dict[str, list[Target]]) -> list[Target] | None:
-        for candidate in candidates:
-            parts = candidate.split(".")
-            for end in range(len(parts), 0, -1):
-                module = ".".join(parts[:end])
-                if module in self.first_party_modules:
-                    return [self.first_party_modules[module]]
-                if module in third_party:
-                    return third_party[module]
-        return None
-
-    def entry_point(self, image: Target) -> tuple[Target, str]:
-        """The python_source an image runs, and the entry point as ``module[:function]``."""
-        entry = image.get("entry_point") or ""
-        reference, _, function = entry.partition(":")
-        if reference.endswith(".py"):
-            path = posixpath.normpath(posixpath.join(image.address.spec_path, reference))
-            module = self.source_roots.module_of(path)
-            source = self.python_files.get(path)
-        else:
-            module = reference
-            source = self.first_party_modules.get(reference)
-        if source is None or module is None:
-            close = difflib.get_close_matches(reference, list(self.first_party_modules), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise AddressError(
-                f"{image.address} (at {image.build_file}:{image.line}): entry_point {entry!r} names no first-party "
-                "module; give 'pkg.mod:func', 'pkg.mod' or a file relative to the BUILD file, owned by a python_sources "
-                f"target{hint}"
-            )
-        return source, f"{module}:{function}" if function else module
 
     def base_target(self, image: Target) -> Target | None:
         """The target an image's ``base=`` names, or None when it names an image another way

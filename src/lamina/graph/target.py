@@ -7,7 +7,9 @@ in ``[GLOBAL] backend_packages`` use the same API as lamina's own backends: a
 ``{target_type_alias: builder}`` for targets an image's ``base=`` may name, and
 ``library_packages()`` saying how such a base target can gain a shared library it lacks, and
 ``generators()`` returning ``{target_type_alias: generator}`` for target generators that do
-not simply make one target per file (``python_requirements``: one per requirement).
+not simply make one target per file (``python_requirements``: one per requirement), and
+``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
+beyond what it names (Python's imports, an image's entry point).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class Target:
 
 Packager = Callable[[Target, Any], Any]
 Generator = Callable[[Target, Any], list]  # (generator target, GenerationContext) -> the targets it generates
+Inferrer = Callable[[Target, Any], list]  # (target, build graph) -> the targets it depends on beyond its explicit ones
 BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
 LibraryPackages = Callable[..., str]  # (base target, project, platform, sonames, dirs) -> what to add, as advice
 
@@ -115,6 +118,7 @@ class Registry:
     base_builders: dict[str, BaseBuilder] = field(default_factory=dict)
     library_packages: dict[str, LibraryPackages] = field(default_factory=dict)
     generators: dict[str, Generator] = field(default_factory=dict)
+    inferrers: dict[str, list[Inferrer]] = field(default_factory=dict)
 
     def register_target_types(self, types: Sequence[TargetType]) -> None:
         """Add target types (a later registration of the same alias wins)."""
@@ -165,3 +169,5 @@ class Registry:
             self.library_packages.update(module.library_packages())
         if hasattr(module, "generators"):
             self.generators.update(module.generators())
+        for alias, inferrer in (module.inferrers() if hasattr(module, "inferrers") else {}).items():
+            self.inferrers.setdefault(alias, []).append(inferrer)

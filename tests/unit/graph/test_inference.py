@@ -6,6 +6,8 @@ import logging
 
 from conftest import addresses
 
+from lamina.backends.python.inference import PythonInference
+
 FILES = {
     "BUILD": 'python_requirements(name="reqs", module_mapping={"ansicolors": ["colors"]})\n',
     "requirements.txt": "ansicolors==1.1.8\nPyYAML==6.0\nrequests==2.31\n",
@@ -38,7 +40,7 @@ def test_image_depends_on_its_entry_point_and_closure_is_transitive(repo):
     project = repo(FILES)()
     graph = project.graph
     image = graph.address_of("src/app:img")
-    assert graph.entry_point(image)[1] == "app.main:run"
+    assert PythonInference.of(graph).entry_point(image)[1] == "app.main:run"
     closure = addresses(graph.closure([image]))
     assert "//:reqs#PyYAML" in closure and "//:reqs#requests" not in closure
     assert "src/lib/util.py" in closure

@@ -9,7 +9,7 @@ from conftest import addresses
 
 from lamina.errors import BuildFileError
 from lamina.graph.address import Address
-from lamina.graph.imports import parse_imports
+from lamina.python.imports import parse_imports
 from lamina.python.requirement_sources import poetry_constraint
 
 

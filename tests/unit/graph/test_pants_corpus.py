@@ -74,6 +74,8 @@ def test_every_goal_reads_the_whole_repository(repository, tmp_path, capsys, cap
             ["//:requirements#django", "helloworld/__init__.py", "helloworld/greet/__init__.py",
              "helloworld/greet/migrations:migrations"],
         ),
+        ("pantsbuild+example-python", "helloworld:pex_binary", ["helloworld/main.py:lib"]),  # its entry point
+        ("pantsbuild+example-docker", "src/docker/hello_world:python", ["src/python/hello_world:main"]),  # COPY
         (
             "JasperHG90+dagster-dags",
             "jobs/jobs_cli.py",

@@ -11,3 +11,10 @@ def target_types():
 def rules():
     """Nothing to build."""
     return {}
+
+
+def inferrers():
+    """What Pants infers for its Docker images."""
+    from lamina.backends.pants.inference import INFERRERS
+
+    return INFERRERS

@@ -20,3 +20,10 @@ def generators():
     from lamina.backends.python.requirement_targets import GENERATORS
 
     return GENERATORS
+
+
+def inferrers():
+    """Dependencies from imports and entry points."""
+    from lamina.backends.python.inference import INFERRERS
+
+    return INFERRERS

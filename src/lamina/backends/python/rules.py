@@ -20,14 +20,15 @@ from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import AppFile, app_layer
 from lamina.backends.python.image_config import configure, image_env
+from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probe_base
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest
 from lamina.errors import BuildFileError, ImageError
-from lamina.graph.imports import module_defines
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.index import ImageIndex
 from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
+from lamina.python.imports import module_defines
 from lamina.python.install import VenvLayout
 from lamina.python.lock_metadata import staleness
 from lamina.python.lockfile import load_lockfile
@@ -46,7 +47,8 @@ def warn_if_stale(lock, resolve: str, project) -> None:
     if lock.metadata is None or (str(lock.path), resolve) in _warned_stale:
         return
     _warned_stale.add((str(lock.path), resolve))
-    reason = staleness(lock.metadata, project.graph.requirements_of(resolve), project.config.interpreter_constraints)
+    requirements = PythonInference.of(project.graph).requirements_of(resolve)
+    reason = staleness(lock.metadata, requirements, project.config.interpreter_constraints)
     if reason:
         log.warning(
             "%s: the lock of resolve %r is stale: %s; regenerate it with `lamina generate-lockfiles --resolve=%s`",
@@ -189,7 +191,7 @@ def package_python_image(target: Target, project) -> BuiltImage:
     config, graph, cache = project.config, project.graph, project.cache
     _check_layout(target)  # cheap checks of what the user wrote first, then the base
     closure = graph.closure([target])
-    source, entry_point = graph.entry_point(target)
+    source, entry_point = PythonInference.of(graph).entry_point(target)
     _check_entry_point(source, entry_point, target, project)
     bases = base_images(target, project)
 
