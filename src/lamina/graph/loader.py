@@ -1,8 +1,8 @@
 """Loading a repository's targets as Pants does: BUILD files found by ``build_patterns``
 (ignores honoured), the prelude evaluated first, ``__defaults__`` applied down the tree,
 ``parametrize`` expanded, sources globbed, and generators expanded into their targets
-(one per file, or what a backend's generator makes), with Pants' ``overrides``. The
-lockfile of each resolve gets Pants' synthetic ``_lockfiles`` target."""
+(one per file, or what a backend's generator makes), with Pants' ``overrides``; then the
+synthetic targets backends add (Python: one per resolve's lockfile)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ class TargetLoader:
             for build_file in by_directory[directory]:
                 for declaration in build_file.declarations:
                     self._declare(directory, declaration, defaults)
-        self._add_lockfile_targets()
+        self._add_synthetic_targets()
 
     def _declare(self, spec_path: str, declaration, defaults: dict[str, dict]) -> None:
         target_type = self.registry.target_types[declaration.alias]
@@ -273,35 +273,16 @@ class TargetLoader:
             for path in sources
         ]
 
-    def _add_lockfile_targets(self) -> None:
-        """Pants' synthetic ``_lockfiles`` target per resolve, in the lockfile's directory,
-        generating a ``_lockfile`` target for the file when it exists."""
-        if not self.config.enable_resolves or not self.config.enable_lockfile_targets:
-            return
-        for resolve, lockfile in sorted(self.config.resolves.items()):
-            spec_path, filename = posixpath.split(lockfile.strip("/"))
-            name = f"_{resolve}_lockfile"
-            origin = f"the [python.resolves] option {resolve!r}"
-            generator = Target(
-                Address(spec_path, name), "_lockfiles", {"name": name, "sources": (filename,)}, origin, 0
-            )
-            if str(generator.address) in self.targets:
-                continue
-            exists = (self.build_root / spec_path / filename).is_file()
-            generated = [
-                Target(
-                    Address(spec_path, name, relative_file=filename),
-                    "_lockfile",
-                    {"name": name, "source": filename},
-                    origin,
-                    0,
-                    (posixpath.join(spec_path, filename) if spec_path else filename,),
-                )
-            ] if exists else []  # fmt: skip
-            self._add(generator)
-            self.generated[str(generator.address)] = generated
-            for each in generated:
-                self._add(each)
+    def _add_synthetic_targets(self) -> None:
+        """Targets no BUILD file declares, which backends add (Pants' synthetic targets)."""
+        for synthesize in self.registry.synthesizers:
+            for generator, generated in synthesize(self.config):
+                if str(generator.address) in self.targets:
+                    continue  # a declared target shadows it, as in Pants
+                self._add(generator)
+                self.generated[str(generator.address)] = list(generated)
+                for each in generated:
+                    self._add(each)
 
     def _add(self, target: Target) -> None:
         key = str(target.address)

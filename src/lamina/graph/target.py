@@ -9,7 +9,8 @@ in ``[GLOBAL] backend_packages`` use the same API as lamina's own backends: a
 ``generators()`` returning ``{target_type_alias: generator}`` for target generators that do
 not simply make one target per file (``python_requirements``: one per requirement), and
 ``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
-beyond what it names (Python's imports, an image's entry point).
+beyond what it names (Python's imports, an image's entry point), and ``synthetic_targets(config)``
+for targets no BUILD file declares (Pants' lockfile targets).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class Target:
 
 Packager = Callable[[Target, Any], Any]
 Generator = Callable[[Target, Any], list]  # (generator target, GenerationContext) -> the targets it generates
+Synthesizer = Callable[[Any], list]  # config -> [(generator, its generated targets)] no BUILD file declares
 Inferrer = Callable[[Target, Any], list]  # (target, build graph) -> the targets it depends on beyond its explicit ones
 BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
 LibraryPackages = Callable[..., str]  # (base target, project, platform, sonames, dirs) -> what to add, as advice
@@ -119,6 +121,7 @@ class Registry:
     library_packages: dict[str, LibraryPackages] = field(default_factory=dict)
     generators: dict[str, Generator] = field(default_factory=dict)
     inferrers: dict[str, list[Inferrer]] = field(default_factory=dict)
+    synthesizers: list[Synthesizer] = field(default_factory=list)
 
     def register_target_types(self, types: Sequence[TargetType]) -> None:
         """Add target types (a later registration of the same alias wins)."""
@@ -169,5 +172,7 @@ class Registry:
             self.library_packages.update(module.library_packages())
         if hasattr(module, "generators"):
             self.generators.update(module.generators())
+        if hasattr(module, "synthetic_targets"):
+            self.synthesizers.append(module.synthetic_targets)
         for alias, inferrer in (module.inferrers() if hasattr(module, "inferrers") else {}).items():
             self.inferrers.setdefault(alias, []).append(inferrer)

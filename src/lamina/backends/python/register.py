@@ -27,3 +27,10 @@ def inferrers():
     from lamina.backends.python.inference import INFERRERS
 
     return INFERRERS
+
+
+def synthetic_targets(config):
+    """Pants' synthetic target per resolve's lockfile."""
+    from lamina.backends.python.lockfile_targets import lockfile_targets
+
+    return lockfile_targets(config)
