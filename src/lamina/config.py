@@ -23,9 +23,8 @@ from lamina.redact import Credentials, split_credentials
 from lamina.transport import HostOptions, netloc
 
 CONFIG_FILE = "pants.toml"
-DEFAULT_ROOT_PATTERNS = (
+DEFAULT_ROOT_PATTERNS = (  # Pants' own default, when [source] is absent
     "/", "src", "src/python", "src/py", "src/thrift", "src/protobuf", "src/protos", "src/scala", "src/java",
-    "test", "tests", "test/python", "tests/python", "3rdparty", "3rdparty/python",
 )  # fmt: skip
 DEFAULT_PANTS_IGNORE = (".*/", "/dist/", "__pycache__")
 DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*")
@@ -241,6 +240,10 @@ def load_config(build_root: Path) -> Config:
         kwargs["root_patterns"] = _list_option(source, "root_patterns", "source", DEFAULT_ROOT_PATTERNS)
     if "interpreter_constraints" in python:
         kwargs["interpreter_constraints"] = _list_option(python, "interpreter_constraints", "python")
+    constraints = python.get("requirement_constraints")
+    if constraints and not python.get("enable_resolves") and "resolves" not in python:
+        # Pants' legacy setup: one resolve, pinned by a constraints file
+        kwargs["resolves"] = {"python-default": _expect("python", "requirement_constraints", constraints, str)}
     if "enable_resolves" in python:
         kwargs["enable_resolves"] = _expect("python", "enable_resolves", python["enable_resolves"], bool)
     if "enable_lockfile_targets" in python:

@@ -1,7 +1,8 @@
 """A resolve's lock, read into pinned distributions and the sha256 of every artifact.
 
-Four formats are read, told apart by content: ``uv.lock`` and PEP 751 ``pylock.toml``
-(see ``toml_locks``), and:
+Five formats are read, told apart by content: ``uv.lock`` and PEP 751 ``pylock.toml``
+(see ``toml_locks``), a constraints file (``pip freeze``, Pants' legacy ``[python]
+requirement_constraints``: pins without hashes, read but never installed from), and:
 
 * **pip-tools** — what ``pip-compile --generate-hashes`` writes: ``name==version ; marker``
   followed by ``--hash=sha256:...`` options, ``\\`` continuations, ``#`` comments and
@@ -42,6 +43,7 @@ from lamina.python.locked import SHA256_HEX, LockedArtifact, LockedDist, fix_com
 from lamina.python.toml_locks import PYLOCK, UV, parse_pylock, parse_uv, toml_lock_format
 
 PIP_TOOLS = "pip-tools"
+CONSTRAINTS = "constraints"  # Pants' legacy [python] requirement_constraints: pins without hashes
 PEX = "pex"
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
@@ -93,7 +95,7 @@ def _load(path: Path, _mtime_ns: int, _size: int, resolve_name: str | None) -> L
     elif toml_format == PYLOCK:
         dists, lock_format = parse_pylock(path, text, resolve_name), PYLOCK
     else:
-        dists, lock_format = _parse_pip_tools(path, text, resolve_name), PIP_TOOLS
+        dists, lock_format = _parse_pip_tools(path, text, resolve_name)
     metadata = read_lock_metadata(path, text)
     return Lockfile(path, MappingProxyType(dict(sorted(dists.items()))), lock_format, metadata)
 
@@ -129,9 +131,13 @@ def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
         yield start, joined
 
 
-def _parse_pip_tools(path: Path, text: str, resolve_name: str | None) -> dict[str, LockedDist]:
+def _parse_pip_tools(path: Path, text: str, resolve_name: str | None) -> tuple[dict[str, LockedDist], str]:
+    """The pins of a pip-tools lock, or of a constraints file (``pip freeze``, Pants' legacy
+    ``requirement_constraints``) when no line carries a hash."""
+    lines = list(_logical_lines(text))
+    hashless = not any("--hash" in line for _, line in lines)
     dists: dict[str, LockedDist] = {}
-    for number, line in _logical_lines(text):
+    for number, line in lines:
         where = f"{path}:{number}"
         if line.startswith("-"):
             option = re.split(r"[\s=]", line, maxsplit=1)[0]
@@ -140,16 +146,16 @@ def _parse_pip_tools(path: Path, text: str, resolve_name: str | None) -> dict[st
                     f"{where}: `{option}` pulls unlocked requirements into a lock; {fix_command(resolve_name)}"
                 )
             continue
-        dist = _pip_tools_dist(where, number, line, resolve_name)
+        dist = _pip_tools_dist(where, number, line, resolve_name, hashless=hashless)
         if dist.name in dists:
             raise ResolveError(
                 f"{where}: {dist.name} is pinned twice (also on line {dists[dist.name].line}); {fix_command(resolve_name)}"
             )
         dists[dist.name] = dist
-    return dists
+    return dists, (CONSTRAINTS if hashless and dists else PIP_TOOLS)
 
 
-def _pip_tools_dist(where: str, number: int, line: str, resolve_name: str | None) -> LockedDist:
+def _pip_tools_dist(where: str, number: int, line: str, resolve_name: str | None, *, hashless: bool) -> LockedDist:
     """One ``name==version ; marker --hash=sha256:...`` line."""
     options_at = _OPTIONS_START.search(line)
     requirement_text = line[: options_at.start()] if options_at else line
@@ -160,7 +166,7 @@ def _pip_tools_dist(where: str, number: int, line: str, resolve_name: str | None
         raise ResolveError(f"{where}: not a requirement ({err}); {fix_command(resolve_name)}") from err
     version = _pinned_version(where, requirement, resolve_name)
     hashes = _hashes(where, options, resolve_name)
-    if not hashes:
+    if not hashes and not hashless:
         raise ResolveError(
             f"{where}: {requirement.name}=={version} has no --hash; lamina installs only "
             f"hash-checked artifacts; {fix_command(resolve_name)} (it passes --generate-hashes)"

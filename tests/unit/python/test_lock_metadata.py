@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from lamina.backends.python.rules import warn_if_stale
+import pytest
+
+from lamina.backends.python.rules import package_python_image, warn_if_stale
+from lamina.errors import ResolveError
 from lamina.project import load_project
 from lamina.python.lock_metadata import read_lock_metadata, staleness
 from lamina.python.lockfile import PEX, load_lockfile
@@ -58,3 +61,22 @@ def test_a_stale_lock_is_reported_with_the_command_that_regenerates_it(tmp_path,
         in caplog.text
     )
     assert "`lamina generate-lockfiles --resolve=python-default`" in caplog.text
+
+
+def test_a_constraints_file_is_read_but_never_installed_from(tmp_path):
+    (tmp_path / "pants.toml").write_text(
+        '[python]\nrequirement_constraints = "constraints.txt"\n[source]\nroot_patterns = ["src"]\n'
+    )
+    (tmp_path / "constraints.txt").write_text((LOCKS / "constraints.txt").read_text())
+    (tmp_path / "BUILD").write_text('python_requirements(name="reqs")\n')
+    (tmp_path / "requirements.txt").write_text("requests\n")
+    (tmp_path / "src/app").mkdir(parents=True)
+    (tmp_path / "src/app/BUILD").write_text(
+        'python_sources()\npython_image(name="img", entry_point="app.main", base="scratch")\n'
+    )
+    (tmp_path / "src/app/main.py").write_text("import requests\n")
+    project = load_project(tmp_path, tmp_path / ".cache")
+    image = project.graph.address_of("src/app:img")
+    assert "//:reqs#requests" in [str(t.address) for t in project.graph.closure([image])]
+    with pytest.raises(ResolveError, match=r"constraints.txt is a constraints file: it pins versions but no hashes"):
+        package_python_image(image, project)

@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from lamina.errors import ResolveError
-from lamina.python.lockfile import PEX, PIP_TOOLS, load_lockfile
+from lamina.python.lockfile import CONSTRAINTS, PEX, PIP_TOOLS, load_lockfile
 
 LOCKS = Path(__file__).resolve().parents[2] / "data" / "locks"
 PIP_TOOLS_LOCK = LOCKS / "httpx-socks.lock"
@@ -96,7 +96,8 @@ def test_pip_tools_options_comments_and_both_hash_spellings(tmp_path):
         ([f"attrs>=23 --hash=sha256:{HASH}"], 1, "not pinned"),
         ([f"attrs==23.* --hash=sha256:{HASH}"], 1, "not pinned"),
         ([f"attrs @ https://example.invalid/attrs-23.2.0.tar.gz --hash=sha256:{HASH}"], 1, "not pinned"),
-        (["# header", "attrs==23.2.0", "    # via -r requirements.in"], 2, "has no --hash"),
+        (["# header", "attrs==23.2.0", "    # via -r requirements.in", f"six==1.16.0 --hash=sha256:{HASH}"], 2,
+         "has no --hash"),  # one hash makes it a lock: every pin needs one
         ([f"attrs==23.2.0 --hash=md5:{'0' * 32}"], 1, "not a sha256"),
         ([f"attrs==23.2.0 --hash=sha256:{HASH}", f"ATTRS==23.2.0 --hash=sha256:{HASH}"], 2, "pinned twice"),
         (["-r other.txt"], 1, "unlocked requirements"),
@@ -289,3 +290,9 @@ def test_a_uv_lock_of_torch_with_its_cuda_libraries():
     lock = load_lockfile(Path(__file__).resolve().parents[2] / "data" / "torch-lock" / "uv.lock")
     assert str(lock.get("torch").version) == "2.5.1" and lock.get("nvidia-cudnn-cu12") is not None
     assert any(str(r).startswith("nvidia-cudnn-cu12") for r in lock.get("torch").requires_dists)
+
+
+def test_a_constraints_file_pins_versions_without_hashes():
+    lock = load_lockfile(LOCKS / "constraints.txt")  # `pip freeze`, as Pants' legacy requirement_constraints
+    assert lock.format == CONSTRAINTS and str(lock.get("requests").version) == "2.32.3"
+    assert all(not d.artifacts for d in lock.dists.values())

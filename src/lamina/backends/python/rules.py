@@ -23,7 +23,7 @@ from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probe_base
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest
-from lamina.errors import BuildFileError, ImageError
+from lamina.errors import BuildFileError, ImageError, ResolveError
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.index import ImageIndex
@@ -31,7 +31,7 @@ from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
 from lamina.python.imports import module_defines
 from lamina.python.install import VenvLayout
 from lamina.python.lock_metadata import staleness
-from lamina.python.lockfile import load_lockfile
+from lamina.python.lockfile import CONSTRAINTS, load_lockfile
 from lamina.python.native import MissingLibrary, missing_libraries
 
 log = logging.getLogger(__name__)
@@ -200,6 +200,12 @@ def package_python_image(target: Target, project) -> BuiltImage:
     lock = load_lockfile(config.lock_path(resolve), resolve_name=resolve) if requirements else None
     if lock is not None:
         warn_if_stale(lock, resolve, project)
+        if lock.format == CONSTRAINTS:
+            raise ResolveError(
+                f"{target.address}: {lock.path} is a constraints file: it pins versions but no hashes, so what "
+                "lamina would install cannot be verified; set [python] enable_resolves and [python.resolves] "
+                f"and run `lamina generate-lockfiles --resolve={resolve}` to write a hash-pinned lock"
+            )
     annotations = {"org.opencontainers.image.title": str(target.address)}
     if target.get("description"):
         annotations["org.opencontainers.image.description"] = target.get("description")
