@@ -79,6 +79,7 @@ class Config:
     string_imports: bool = False  # [python-infer]: infer dependencies from strings that name modules
     string_imports_min_dots: int = 2
     unowned_dependency_behavior: str = "warning"  # [python-infer]: or "ignore", "error"
+    init_files: str = "content_only"  # [python-infer]: which __init__.py files are dependencies
     unknown_target_types: str = "error"  # or "warn": a target type no backend registers is listed, not refused
     cache_dir: str | None = None
     dist_dir: str = "dist"
@@ -232,6 +233,7 @@ def load_config(build_root: Path) -> Config:
         "string_imports_min_dots": _expect(
             "python-infer", "string_imports_min_dots", infer.get("string_imports_min_dots", 2), int
         ),
+        "init_files": _choice(infer, "python-infer", "init_files", ("content_only", "always", "never")),
         "unowned_dependency_behavior": _choice(
             infer, "python-infer", "unowned_dependency_behavior", ("warning", "ignore", "error")
         ),

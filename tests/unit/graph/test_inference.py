@@ -30,7 +30,8 @@ def test_first_and_third_party_imports_are_inferred(repo, caplog):
     with caplog.at_level(logging.WARNING):
         deps = _deps(project, "src/app/main.py")
     assert deps == ["src/app/helper.py", "src/lib/util.py"]
-    assert _deps(project, "src/lib/util.py") == ["//:reqs#PyYAML", "//:reqs#ansicolors", "src/lib/__init__.py"]
+    # an empty __init__.py is no dependency (Pants' init_files = "content_only"); an import of it is
+    assert _deps(project, "src/lib/util.py") == ["//:reqs#PyYAML", "//:reqs#ansicolors"]
     assert _deps(project, "src/app/helper.py") == ["src/lib/__init__.py"]
     assert "src/app/main.py:4: cannot infer a dependency for import 'nowhere_to_be_found'" in caplog.text
     assert "'os'" not in caplog.text
@@ -60,3 +61,25 @@ def test_dependents(repo):
     assert direct == ["src/app/main.py", "src/lib:lib"]
     transitive = addresses(graph.dependents([graph.address_of("src/lib/util.py")], transitive=True))
     assert "src/app:img" in transitive
+
+
+def test_init_files_follow_python_infer_init_files(repo):
+    files = {**FILES, "src/lib/__init__.py": "VERSION = 1\n"}
+    assert "src/lib/__init__.py" in _deps(repo(files)(), "src/lib/util.py")  # it has content
+    always = {
+        **FILES,
+        "pants.toml": FILES.get("pants.toml", '[source]\nroot_patterns = ["src"]\n')
+        + '[python-infer]\ninit_files = "always"\n',
+    }
+    assert "src/lib/__init__.py" in _deps(repo(always)(), "src/lib/util.py")
+    never = {**files, "pants.toml": '[source]\nroot_patterns = ["src"]\n[python-infer]\ninit_files = "never"\n'}
+    assert "src/lib/__init__.py" not in _deps(repo(never)(), "src/lib/util.py")
+
+
+def test_images_carry_every_ancestor_init_file(repo):
+    from lamina.backends.python.rules import _app_files
+
+    project = repo(FILES)()
+    image = project.graph.address_of("src/app:img")
+    files = {f.image_path for f in _app_files(project.graph.closure([image]), project)}
+    assert {"/app/lib/__init__.py", "/app/lib/util.py", "/app/app/main.py"} <= files

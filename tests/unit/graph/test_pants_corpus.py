@@ -66,13 +66,12 @@ def test_every_goal_reads_the_whole_repository(repository, tmp_path, capsys, cap
         (
             "pantsbuild+example-python",
             "helloworld/main.py:lib",
-            ["//:reqs#ansicolors", "helloworld/__init__.py:lib", "helloworld/greet/greeting.py:lib"],
+            ["//:reqs#ansicolors", "helloworld/greet/greeting.py:lib"],  # its __init__.py files are empty
         ),
         (
             "pantsbuild+example-django",
             "helloworld/greet/models.py",
-            ["//:requirements#django", "helloworld/__init__.py", "helloworld/greet/__init__.py",
-             "helloworld/greet/migrations:migrations"],
+            ["//:requirements#django", "helloworld/greet/migrations:migrations"],
         ),
         ("pantsbuild+example-python", "helloworld:pex_binary", ["helloworld/main.py:lib"]),  # its entry point
         ("pantsbuild+example-docker", "src/docker/hello_world:python", ["src/python/hello_world:main"]),  # COPY

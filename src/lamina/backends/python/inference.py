@@ -163,7 +163,22 @@ class PythonInference:
             self.graph.warn_once(path, line, message)
 
     def _init_files(self, path: str) -> list[Target]:
-        """``__init__.py`` files of the packages above ``path``, so packages import as packages."""
+        """The ``__init__.py`` files above ``path`` a source depends on, as ``[python-infer]
+        init_files`` says: those with content (Pants' default), all, or none. Images get all
+        of them anyway (see ``ancestor_init_files``)."""
+        mode = self.config.init_files
+        if mode == "never":
+            return []
+        found = self._ancestors(path)
+        if mode == "content_only":
+            found = [i for i in found if (self.graph.build_root / i.sources[0]).read_bytes().strip()]
+        return found
+
+    def ancestor_init_files(self, target: Target) -> list[Target]:
+        """Every ``__init__.py`` of the packages above a source (what an image must carry)."""
+        return self._ancestors(target.sources[0]) if target.sources else []
+
+    def _ancestors(self, path: str) -> list[Target]:
         root = self.graph.source_roots.root_of(path)
         found, directory = [], posixpath.dirname(path)
         while root is not None and directory != root and directory:

@@ -57,8 +57,13 @@ def warn_if_stale(lock, resolve: str, project) -> None:
 
 
 def _app_files(closure: list[Target], project) -> list[AppFile]:
+    """The closure's sources, resources and files, plus every ``__init__.py`` above its
+    sources (as Pants packages them), so packages import as regular packages."""
     roots = project.graph.source_roots
     app_dir = project.config.app_dir
+    inference = PythonInference.of(project.graph)
+    inits = {i.sources[0]: i for t in closure if t.alias == "python_source" for i in inference.ancestor_init_files(t)}
+    closure = [*closure, *(i for path, i in sorted(inits.items()) if i not in closure)]
     files = []
     for target in closure:
         if target.alias == "python_source" or target.alias in RESOURCE_ALIASES:
