@@ -18,3 +18,10 @@ def inferrers():
     from lamina.backends.pants.inference import INFERRERS
 
     return INFERRERS
+
+
+def generators():
+    """How ``pex_binaries`` makes its targets."""
+    from lamina.backends.pants.generators import GENERATORS
+
+    return GENERATORS
