@@ -44,7 +44,7 @@ class WheelModuleNames:
             return None
         hashes = {a.sha256 for a in locked.artifacts}
         key = action_key(
-            "wheel-modules", 1, {"dist": locked.name, "version": str(locked.version), "hashes": sorted(hashes)}
+            "wheel-modules", 2, {"dist": locked.name, "version": str(locked.version), "hashes": sorted(hashes)}
         )
         hit = self.cache.actions.get(key, {"modules": [str]})
         if hit is not None:
