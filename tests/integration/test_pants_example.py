@@ -20,7 +20,7 @@ def test_list_and_dependencies_run_unchanged(tmp_path):
     everything = lamina("dependencies", "::", cwd=FIXTURE, cache=tmp_path).stdout.split()
     assert {"//:reqs#ansicolors", "helloworld/greet:translations", "helloworld/greet/greeting.py"} <= set(everything)
     deps = lamina("dependencies", "helloworld/main.py:lib", cwd=FIXTURE, cache=tmp_path).stdout.split()
-    assert deps == ["//:reqs#ansicolors", "helloworld/__init__.py:lib", "helloworld/greet/greeting.py"]
+    assert deps == ["//:reqs#ansicolors", "helloworld/greet/greeting.py"]  # an empty __init__.py is no dependency
     transitive = lamina("dependencies", "--transitive", "helloworld:lib", cwd=FIXTURE, cache=tmp_path).stdout.split()
     assert "helloworld/greet:translations" in transitive and "helloworld/translator/translator.py" in transitive
 
