@@ -1,0 +1,66 @@
+"""The build sandbox (bubblewrap): no network, nothing written outside what is mounted
+writable, a scrubbed environment. The host's own root serves as the sandbox's root here."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from lamina.sandbox import SOURCE_DATE_EPOCH, Mount, SandboxError, run
+
+PYTHON = sys.executable
+
+
+def _python(code: str, **kwargs):
+    return run(Path("/"), [PYTHON, "-c", code], **kwargs)
+
+
+def test_the_sandbox_has_no_network():
+    with socket.socket() as server:  # a server on the host's loopback, listening
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        reached = _python(
+            "import socket\n"
+            "try:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), timeout=5)\n"
+            "    print('connected')\n"
+            "except OSError as err:\n"
+            "    print('refused', type(err).__name__)\n"
+        )
+    assert reached.returncode == 0, reached.stderr
+    assert reached.stdout.startswith("refused"), reached.stdout
+
+
+def test_writes_land_only_where_mounted_writable(tmp_path):
+    outside, out = tmp_path / "outside.txt", tmp_path / "out"
+    out.mkdir()
+    result = _python(
+        "import os, pathlib\n"
+        f"pathlib.Path('/tmp/out/wheel.txt').write_text('built')\n"
+        "pathlib.Path('/tmp/scratch').write_text('gone afterwards')\n"
+        "try:\n"
+        f"    pathlib.Path({str(outside)!r}).write_text('escaped')\n"
+        "except OSError as err:\n"
+        "    print('refused', err.errno)\n"
+        "print(sorted(k for k in os.environ if k not in ('PWD', 'SHLVL', '_')), os.environ['SOURCE_DATE_EPOCH'])\n",
+        mounts=[Mount(out, "/tmp/out", writable=True)],
+        environment={"BUILD_NAME": "demo"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (out / "wheel.txt").read_text() == "built" and not outside.exists()
+    assert result.stdout.startswith("refused")
+    assert (
+        "'BUILD_NAME', 'HOME', 'LANG', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'SOURCE_DATE_EPOCH', 'TMPDIR'"
+        in result.stdout
+    )
+    assert result.stdout.strip().endswith(SOURCE_DATE_EPOCH)
+
+
+def test_a_missing_bubblewrap_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(SandboxError, match="install bubblewrap"):
+        _python("pass")
