@@ -1,6 +1,7 @@
 """What maintainer scripts and an installer would have made, made here as layer entries:
 users and groups, the CA bundle, ``/tmp``, a home for the nonroot user, the loader's
-``/etc/ld.so.cache``, and the package database that image scanners read
+``/etc/ld.so.cache``, the compilers' ``update-alternatives`` links (``cc``, ``c++``: a
+builder's toolchain), and the package database that image scanners read
 (``/var/lib/dpkg/status.d/<package>``, as distroless writes it)."""
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ NONROOT_UID = 65532
 NONROOT_HOME = "/home/nonroot"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 _CA_DIR = "usr/share/ca-certificates/"
+
+# name -> what gcc's and g++'s maintainer scripts register it for (update-alternatives --install)
+ALTERNATIVES = {"cc": "/usr/bin/gcc", "c++": "/usr/bin/g++", "c89": "/usr/bin/c89-gcc", "c99": "/usr/bin/c99-gcc"}
 
 PASSWD = f"""root:x:0:0:root:/root:/sbin/nologin
 nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin
@@ -63,4 +67,16 @@ def synthesized(debs: Sequence[UnpackedDeb], files: Sequence[TarEntry], architec
     cache = ld_so_cache(files, architecture)
     if cache is not None:
         entries.append(TarEntry.file(LD_SO_CACHE, cache))
+    return entries + alternatives({entry.path for entry in files})
+
+
+def alternatives(paths: set[str]) -> list[TarEntry]:
+    """``/usr/bin/NAME -> /etc/alternatives/NAME -> TOOL`` for each compiler the image has."""
+    entries = []
+    for name, tool in sorted(ALTERNATIVES.items()):
+        if tool.lstrip("/") in paths:
+            if not entries:
+                entries.append(TarEntry.dir("etc/alternatives"))
+            entries.append(TarEntry.symlink(f"etc/alternatives/{name}", tool))
+            entries.append(TarEntry.symlink(f"usr/bin/{name}", f"/etc/alternatives/{name}"))
     return entries

@@ -8,8 +8,10 @@ when asked for.
 from __future__ import annotations
 
 import posixpath
+import shutil
 import tarfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from lamina.errors import ImageError
@@ -170,3 +172,39 @@ class LayeredTree:
         with self._layers[member.layer].open() as handle, tarfile.open(fileobj=handle, mode="r:*") as archive:
             extracted = archive.extractfile(member.info)
             return extracted.read() if extracted is not None else None
+
+
+def extract(image: Image, destination: Path) -> None:
+    """Write an image's merged filesystem into the empty directory ``destination``: layers in
+    order, whiteouts and opaque markers applied, device nodes skipped. Python's ``tar``
+    extraction filter refuses members that would land outside ``destination`` (absolute
+    paths, ``..``, paths through a symlink that leaves it)."""
+    for layer in image.layers:
+        try:
+            with layer.open() as handle, tarfile.open(fileobj=handle, mode="r|*") as archive:
+                for info in archive:
+                    path = _clean(info.name)
+                    directory, name = posixpath.split(path)
+                    if path == "/" or info.ischr() or info.isblk() or info.isfifo():
+                        continue
+                    target = destination / path.lstrip("/")
+                    if name == _OPAQUE:
+                        parent = destination / directory.lstrip("/")
+                        for child in parent.iterdir() if parent.is_dir() else ():
+                            _delete(child)
+                    elif name.startswith(_WHITEOUT):
+                        _delete(target.with_name(name[len(_WHITEOUT) :]))
+                    else:
+                        if target.is_symlink() or (target.exists() and not (info.isdir() and target.is_dir())):
+                            _delete(target)
+                        info.name = path.lstrip("/")
+                        archive.extract(info, destination, filter="tar", set_attrs=not info.issym())
+        except (tarfile.TarError, OSError, EOFError) as err:
+            raise ImageError(f"cannot unpack layer {layer.digest}: {err}") from err
+
+
+def _delete(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.is_dir():
+        shutil.rmtree(path)

@@ -91,3 +91,41 @@ def test_layered_tree_merges_layers_with_whiteouts_and_links(tmp_path):
     assert tree.listdir("/opt/dir") == ["b"]
     assert tree.listdir("/usr/bin") == ["python3", "python3.11"]
     assert tree.read("/missing") is None and tree.listdir("/etc/old") is None
+
+
+def test_an_image_unpacks_into_a_directory_with_whiteouts_applied(tmp_path):
+    from lamina.debian.rootfs import alternatives
+    from lamina.oci.rootfs import extract
+
+    cache = Cache(tmp_path / "cache")
+    lower = _layer(cache, [
+        TarEntry.dir("etc"), TarEntry.file("etc/gone", b"x"), TarEntry.dir("opt/old"), TarEntry.file("opt/old/a", b"a"),
+        TarEntry.dir("usr/bin"), TarEntry.file("usr/bin/gcc", b"\x7fELF", executable=True),
+    ])  # fmt: skip
+    upper = _layer(cache, [
+        TarEntry.file("etc/.wh.gone", b""), TarEntry.file("opt/old/.wh..wh..opq", b""), TarEntry.file("opt/old/b", b"b"),
+        *alternatives({"usr/bin/gcc"}),
+    ])  # fmt: skip
+    image = append_layer(append_layer(Image(BASE_CONFIG), lower, created_by="t"), upper, created_by="t")
+    root = tmp_path / "root"
+    root.mkdir()
+    extract(image, root)
+    assert not (root / "etc/gone").exists() and sorted(p.name for p in (root / "opt/old").iterdir()) == ["b"]
+    assert (root / "usr/bin/cc").resolve() != root / "usr/bin/gcc"  # absolute links point inside the sandbox's root
+    assert (root / "usr/bin/cc").readlink().as_posix() == "/etc/alternatives/cc"
+    assert (root / "etc/alternatives/cc").readlink().as_posix() == "/usr/bin/gcc"
+    assert (root / "usr/bin/gcc").stat().st_mode & 0o111
+
+
+def test_unpacking_never_writes_through_a_link_out_of_the_directory(tmp_path):
+    from lamina.oci.rootfs import extract
+
+    cache = Cache(tmp_path / "cache")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    hostile = _layer(cache, [TarEntry.symlink("evil", str(outside)), TarEntry.file("evil/planted", b"x")])
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(ImageError, match="cannot unpack layer"):
+        extract(append_layer(Image(BASE_CONFIG), hostile, created_by="t"), root)
+    assert list(outside.iterdir()) == []
