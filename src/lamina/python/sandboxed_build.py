@@ -1,0 +1,132 @@
+"""Building a wheel from an sdist inside a builder's root filesystem, in the sandbox.
+
+The host unpacks the sdist (refusing members that would land outside it) and the
+build requirements' wheels (pure-Python, verified by the caller) into a scratch
+directory; the sandbox sees them at fixed paths (``/tmp/src``, ``/tmp/buildenv``), runs
+the builder's own CPython on a small PEP 517 frontend that calls the sdist's backend
+(``setuptools.build_meta:__legacy__`` when it declares none), and writes the wheel to
+``/tmp/out``. No network, nothing of the host but these directories, fixed
+``SOURCE_DATE_EPOCH`` and paths: the same inputs give the same wheel.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lamina import sandbox
+from lamina.errors import BuildError
+from lamina.oci import Image
+from lamina.oci.rootfs import extract
+
+SOURCE, OUTPUT, BUILD_ENV = "/tmp/src", "/tmp/out", "/tmp/buildenv"
+
+# A PEP 517 frontend small enough to read: the backend named by pyproject.toml, or setuptools' legacy one.
+FRONTEND = """
+import importlib, os, sys, tomllib
+os.chdir(%(src)r)
+try:
+    with open("pyproject.toml", "rb") as handle:
+        system = tomllib.load(handle).get("build-system", {})
+except FileNotFoundError:
+    system = {}
+sys.path[:0] = [os.path.join(%(src)r, path) for path in system.get("backend-path", [])]
+module, _, attribute = system.get("build-backend", "setuptools.build_meta:__legacy__").partition(":")
+backend = importlib.import_module(module)
+for part in filter(None, attribute.split(".")):
+    backend = getattr(backend, part)
+print("built", backend.build_wheel(%(out)r))
+""" % {"src": SOURCE, "out": OUTPUT}
+
+
+def _unpack_sdist(sdist: Path, filename: str, destination: Path) -> Path:
+    try:
+        with tarfile.open(sdist) as archive:
+            archive.extractall(destination, filter="data")
+    except (tarfile.TarError, OSError, EOFError) as err:
+        raise BuildError(f"cannot unpack {filename}: {err}") from None
+    tops = [p for p in destination.iterdir()]
+    if len(tops) != 1 or not tops[0].is_dir():
+        raise BuildError(f"{filename} is not an sdist: it does not hold one top-level directory")
+    return tops[0]
+
+
+def _install_pure(wheels: Sequence[Path], destination: Path) -> None:
+    """Unpack pure-Python wheels into one import directory (all a build backend needs)."""
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            for name in archive.namelist():
+                parts = name.split("/")
+                if name.startswith("/") or ".." in parts or (parts[0].endswith(".data") and len(parts) > 1):
+                    raise BuildError(f"{wheel.name}: build requirements must be pure-Python wheels ({name})")
+            archive.extractall(destination)
+
+
+@dataclass(frozen=True)
+class BuiltWheel:
+    """A wheel built in the sandbox, and what the build printed."""
+
+    path: Path
+    log: str
+
+
+def prepare_rootfs(image: Image, destination: Path) -> Path:
+    """Unpack a builder image into ``destination`` (empty), with the mount points the sandbox needs."""
+    extract(image, destination)
+    for directory in ("proc", "dev", "tmp"):
+        (destination / directory).mkdir(exist_ok=True)
+    return destination
+
+
+def build_in_sandbox(
+    sdist: Path,
+    filename: str,
+    *,
+    rootfs: Path,
+    python: str,
+    build_wheels: Sequence[Path],
+    scratch: Path,
+    environment: Mapping[str, str] | None = None,
+) -> BuiltWheel:
+    """The wheel built from ``sdist`` in ``rootfs`` by its interpreter ``python``; ``scratch``
+    is an empty directory of the caller's, ``environment`` what the build may see besides
+    the sandbox's fixed variables."""
+    source = _unpack_sdist(sdist, filename, scratch / "sdist")
+    build_env, output = scratch / "buildenv", scratch / "out"
+    build_env.mkdir()
+    output.mkdir()
+    _install_pure(build_wheels, build_env)
+    result = sandbox.run(
+        rootfs,
+        [python, "-c", FRONTEND],
+        mounts=[
+            sandbox.Mount(source, SOURCE, writable=True),
+            sandbox.Mount(build_env, BUILD_ENV),
+            sandbox.Mount(output, OUTPUT, writable=True),
+        ],
+        environment={**(environment or {}), "PYTHONPATH": BUILD_ENV},
+        workdir=SOURCE,
+    )
+    built = sorted(output.glob("*.whl"))
+    log = result.stdout + result.stderr
+    if result.returncode != 0 or len(built) != 1:
+        tail = "\n".join(log.strip().splitlines()[-25:])
+        raise BuildError(f"building {filename} in the sandbox failed (exit {result.returncode}):\n{tail}")
+    return BuiltWheel(built[0], log)
+
+
+def wheel_machine(wheel: Path) -> set[str]:
+    """The ELF machines (``x86_64``, ``aarch64``) of the native files a wheel holds."""
+    machines = {62: "x86_64", 183: "aarch64"}
+    found = set()
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            if posixpath.basename(info.filename).endswith(".so") or ".so." in info.filename:
+                head = archive.open(info).read(20)
+                if head[:4] == b"\x7fELF":
+                    found.add(machines.get(int.from_bytes(head[18:20], "little"), "other"))
+    return found

@@ -1,0 +1,98 @@
+"""A C-extension sdist built in a debian_base builder's root filesystem, in the sandbox: the
+extension is native to the builder, the build cannot reach the network or write outside its
+directory, and two builds at two paths give the same wheel bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import io
+import shutil
+import socket
+import tarfile
+from pathlib import Path
+
+import pytest
+from oci_reading import image_outputs, lamina
+
+from lamina.cache import Cache
+from lamina.download import fetch_all
+from lamina.python.index import PackageIndex
+from lamina.python.lockfile import load_lockfile
+from lamina.python.sandboxed_build import build_in_sandbox, prepare_rootfs, wheel_machine
+from lamina.sources import load_base
+from lamina.transport import Transport
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+LAMINA_LOCK = Path(__file__).resolve().parents[2] / "3rdparty/python/requirements.lock"
+
+
+def _sdist(destination: Path) -> Path:
+    """The fixture's sdist, with fixed names and times (as a build tool writes one)."""
+    source = DATA / "native-sdist" / "hello_native-1.0"
+    path = destination / "hello_native-1.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for file in sorted(source.iterdir()):
+            info = tarfile.TarInfo(f"hello_native-1.0/{file.name}")
+            data = file.read_bytes()
+            info.size, info.mtime, info.mode = len(data), 315532800, 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def builder(tmp_path_factory) -> Path:
+    """The builder's amd64 root filesystem, unpacked from the debian_base ``package`` builds."""
+    root = tmp_path_factory.mktemp("builder") / "repo"
+    shutil.copytree(DATA / "builder", root)
+    lamina("package", "3rdparty/debian:builder", cwd=root, cache=tmp_path_factory.mktemp("builder-cache"))
+    layout = image_outputs(root, "3rdparty/debian", "builder")[0]
+    image = load_base(f"oci-layout:{layout}", root, Cache(tmp_path_factory.mktemp("read")))
+    return prepare_rootfs(image, tmp_path_factory.mktemp("rootfs"))
+
+
+@pytest.fixture(scope="module")
+def build_wheels(tmp_path_factory) -> list[Path]:
+    """setuptools and wheel as lamina's own lock pins them, downloaded and hash-checked."""
+    lock = load_lockfile(LAMINA_LOCK)
+    index = PackageIndex(["https://pypi.org/simple"], Transport())
+    files = []
+    for name in ("setuptools", "wheel"):
+        hashes = {a.sha256 for a in lock.get(name).artifacts}
+        files += [f for f in index.files(name) if f.sha256 in hashes and f.filename.endswith("-none-any.whl")][:1]
+    paths = fetch_all(files, Cache(tmp_path_factory.mktemp("wheels")).blobs, index.transport)
+    return [paths[f.sha256] for f in files]
+
+
+@pytest.mark.integration
+def test_a_c_extension_builds_in_the_sandbox_reproducibly(builder, build_wheels, tmp_path):
+    sdist = _sdist(tmp_path)
+    outside = tmp_path / "host-file.txt"
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        probes = {"HELLO_NATIVE_PROBE_PORT": str(server.getsockname()[1]), "HELLO_NATIVE_PROBE_PATH": str(outside)}
+        first = build_in_sandbox(
+            sdist, sdist.name, rootfs=builder, python="/usr/bin/python3.11", build_wheels=build_wheels,
+            scratch=_empty(tmp_path / "one"), environment=probes,
+        )  # fmt: skip
+    assert "probe: no network" in first.log and "probe: write refused" in first.log, first.log
+    assert not outside.exists()
+    assert first.path.name == "hello_native-1.0-cp311-cp311-linux_x86_64.whl"
+    assert wheel_machine(first.path) == {"x86_64"}
+    second = build_in_sandbox(
+        sdist, sdist.name, rootfs=builder, python="/usr/bin/python3.11", build_wheels=build_wheels,
+        scratch=_empty(tmp_path / "elsewhere" / "two"),
+    )  # fmt: skip
+    assert hashlib.sha256(first.path.read_bytes()).digest() == hashlib.sha256(second.path.read_bytes()).digest()
+    unpacked = _empty(tmp_path / "installed")
+    shutil.unpack_archive(first.path, unpacked, format="zip")
+    spec = importlib.util.spec_from_file_location("hello_native", next(unpacked.glob("hello_native*.so")))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.greet("lamina") == "Hello, lamina, from C!"
+
+
+def _empty(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
