@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a clean machine (Debian bookworm, root) for lamina's full test suite:
-# the Debian packages the integration tests use, the virtualenv and a running Docker
-# engine. Idempotent: what is already there is kept.
+# the Debian packages the integration tests use, arm64 emulation (qemu-user-static), the
+# virtualenv and a running Docker engine. Idempotent: what is already there is kept.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,5 +9,6 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # One apt-get update at most, for everything that is missing.
 build_support/apt_install.sh \
     ca-certificates python3-venv docker.io skopeo docker-registry apache2-utils openssl gcc iproute2 git bubblewrap
+build_support/enable_emulation.sh
 build_support/setup_venv.sh
 build_support/start_docker.sh

@@ -13,14 +13,13 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from oci_reading import image_outputs, lamina
 
 from lamina.cache import Cache
 from lamina.download import fetch_all
+from lamina.project import load_project
 from lamina.python.index import PackageIndex
 from lamina.python.lockfile import load_lockfile
 from lamina.python.sandboxed_build import build_in_sandbox, prepare_rootfs, wheel_machine
-from lamina.sources import load_base
 from lamina.transport import Transport
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -41,14 +40,16 @@ def _sdist(destination: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def builder(tmp_path_factory) -> Path:
-    """The builder's amd64 root filesystem, unpacked from the debian_base ``package`` builds."""
+def builders(tmp_path_factory) -> dict[str, Path]:
+    """The builder's root filesystem per architecture, unpacked from the debian_base's images."""
     root = tmp_path_factory.mktemp("builder") / "repo"
     shutil.copytree(DATA / "builder", root)
-    lamina("package", "3rdparty/debian:builder", cwd=root, cache=tmp_path_factory.mktemp("builder-cache"))
-    layout = image_outputs(root, "3rdparty/debian", "builder")[0]
-    image = load_base(f"oci-layout:{layout}", root, Cache(tmp_path_factory.mktemp("read")))
-    return prepare_rootfs(image, tmp_path_factory.mktemp("rootfs"))
+    project = load_project(root, tmp_path_factory.mktemp("builder-cache"))
+    target = project.graph.address_of("3rdparty/debian:builder")
+    images = project.registry.base_builders[target.alias](target, project)
+    return {
+        i.platform.architecture: prepare_rootfs(i, tmp_path_factory.mktemp(i.platform.architecture)) for i in images
+    }
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,8 @@ def build_wheels(tmp_path_factory) -> list[Path]:
 
 
 @pytest.mark.integration
-def test_a_c_extension_builds_in_the_sandbox_reproducibly(builder, build_wheels, tmp_path):
+def test_a_c_extension_builds_in_the_sandbox_reproducibly(builders, build_wheels, tmp_path):
+    builder = builders["amd64"]
     sdist = _sdist(tmp_path)
     outside = tmp_path / "host-file.txt"
     with socket.socket() as server:
@@ -96,3 +98,14 @@ def test_a_c_extension_builds_in_the_sandbox_reproducibly(builder, build_wheels,
 def _empty(path: Path) -> Path:
     path.mkdir(parents=True)
     return path
+
+
+@pytest.mark.integration
+def test_an_arm64_extension_builds_under_emulation(builders, build_wheels, tmp_path):
+    sdist = _sdist(tmp_path)
+    built = build_in_sandbox(
+        sdist, sdist.name, rootfs=builders["arm64"], python="/usr/bin/python3.11", build_wheels=build_wheels,
+        scratch=_empty(tmp_path / "arm64"),
+    )  # fmt: skip
+    assert built.path.name == "hello_native-1.0-cp311-cp311-linux_aarch64.whl"
+    assert wheel_machine(built.path) == {"aarch64"}
