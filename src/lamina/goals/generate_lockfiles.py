@@ -114,6 +114,7 @@ def run(args: argparse.Namespace, project) -> int:
             credentials=project.transport.credentials,
         )
         print(f"wrote {output.relative_to(config.build_root)} ({len(requirements)} requirements)")
+        _lock_build_requirements(project, resolve, output, generate_lockfile)
     if not args.resolve or REGISTRY_BASES in args.resolve:
         _pin_registry_bases(project)
     verify = config.debian_verify_signatures and not args.debian_insecure_skip_verify
@@ -122,3 +123,28 @@ def run(args: argparse.Namespace, project) -> int:
         counts = ", ".join(f"{len(debs)} {arch}" for arch, debs in sorted(lock.packages.items()))
         print(f"wrote {path.relative_to(config.build_root)} ({counts} packages)")
     return 0
+
+
+def _lock_build_requirements(project, resolve: str, output, generate_lockfile) -> None:
+    """The build lock beside ``output``: what the resolve's sdist-only distributions need to build."""
+    from lamina.download import fetch_all
+    from lamina.python.build_lock import build_lock_path, sdist_build_requirements, sdists_to_build
+    from lamina.python.lockfile import load_lockfile
+
+    config = project.config
+    sdists = sdists_to_build(load_lockfile(output, resolve_name=resolve), project.index)
+    if not sdists:
+        return
+    paths = fetch_all(sdists, project.cache.blobs, project.index.transport, max_workers=config.max_workers)
+    requirements = sorted({r for f in sdists for r in sdist_build_requirements(paths[f.sha256], f.filename)})
+    build_lock = build_lock_path(output)
+    generate_lockfile(
+        requirements,
+        build_lock,
+        resolve_name=resolve,
+        python_version=None,
+        index_urls=config.index_urls,
+        credentials=project.transport.credentials,
+    )
+    names = ", ".join(f.filename for f in sdists)
+    print(f"wrote {build_lock.relative_to(config.build_root)} ({len(requirements)} build requirements of {names})")
