@@ -4,6 +4,7 @@ requirement targets, and each ``debian_base`` from its verified Debian archives.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
@@ -105,16 +106,20 @@ def run(args: argparse.Namespace, project) -> int:
             )
         requirements = sorted(set(by_resolve.get(resolve, [])), key=lambda r: canonicalize_name(Requirement(r).name))
         output = config.lock_path(resolve)
-        generate_lockfile(
-            requirements,
-            output,
-            resolve_name=resolve,
-            python_version=None,
-            index_urls=config.index_urls,
-            credentials=project.transport.credentials,
-        )
+
+        def lock(requirements: list[str], output: Path, resolve: str = resolve) -> None:
+            generate_lockfile(
+                requirements,
+                output,
+                resolve_name=resolve,
+                python_version=None,
+                index_urls=config.index_urls,
+                credentials=project.transport.credentials,
+            )
+
+        lock(requirements, output)
         print(f"wrote {output.relative_to(config.build_root)} ({len(requirements)} requirements)")
-        _lock_build_requirements(project, resolve, output, generate_lockfile)
+        _lock_build_requirements(project, resolve, output, lock)
     if not args.resolve or REGISTRY_BASES in args.resolve:
         _pin_registry_bases(project)
     verify = config.debian_verify_signatures and not args.debian_insecure_skip_verify
@@ -125,7 +130,7 @@ def run(args: argparse.Namespace, project) -> int:
     return 0
 
 
-def _lock_build_requirements(project, resolve: str, output, generate_lockfile) -> None:
+def _lock_build_requirements(project, resolve: str, output: Path, lock) -> None:
     """The build lock beside ``output``: what the resolve's sdist-only distributions need to build."""
     from lamina.download import fetch_all
     from lamina.python.build_lock import build_lock_path, sdist_build_requirements, sdists_to_build
@@ -138,13 +143,6 @@ def _lock_build_requirements(project, resolve: str, output, generate_lockfile) -
     paths = fetch_all(sdists, project.cache.blobs, project.index.transport, max_workers=config.max_workers)
     requirements = sorted({r for f in sdists for r in sdist_build_requirements(paths[f.sha256], f.filename)})
     build_lock = build_lock_path(output)
-    generate_lockfile(
-        requirements,
-        build_lock,
-        resolve_name=resolve,
-        python_version=None,
-        index_urls=config.index_urls,
-        credentials=project.transport.credentials,
-    )
+    lock(requirements, build_lock)
     names = ", ".join(f.filename for f in sdists)
     print(f"wrote {build_lock.relative_to(config.build_root)} ({len(requirements)} build requirements of {names})")
