@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 # What the repository needs, and what building docopt's sdist in an isolated environment needs.
-PACKAGES = ("tabulate==0.10.0", "docopt==0.6.2", "setuptools", "wheel")
+PACKAGES = ("tabulate==0.10.0", "docopt==0.6.2", "setuptools", "wheel", "packaging")  # docopt builds from its sdist
 
 MAIN = '''"""Usage: main.py NAME"""
 from docopt import docopt
