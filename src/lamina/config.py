@@ -36,7 +36,9 @@ _OWNED = {
     "debian": {"mirror", "security_mirror", "keyring", "verify_signatures"},
 }
 # [python] is shared with Pants: lamina reads these keys ...
-_PYTHON_KEYS = {"interpreter_constraints", "enable_resolves", "default_resolve", "resolves", "enable_lockfile_targets"}
+_PYTHON_KEYS = {
+    "interpreter_constraints", "enable_resolves", "default_resolve", "resolves", "enable_lockfile_targets", "builder",
+}  # fmt: skip
 # ... and accepts, without reading them, the other options Pants 2.x has had there.
 _PANTS_PYTHON_KEYS = {
     "default_run_goal_use_sandbox", "default_to_resolve_interpreter_constraints",
@@ -66,6 +68,7 @@ class Config:
     interpreter_constraints: tuple[str, ...] = ()
     enable_resolves: bool = False
     enable_lockfile_targets: bool = True  # Pants' synthetic target per resolve's lockfile
+    python_builder: str | None = None  # [python] builder: the base target compiled sdists are built in
     default_resolve: str = "python-default"
     resolves: dict[str, str] = field(default_factory=dict)
     backend_packages: tuple[str, ...] = ()
@@ -248,6 +251,8 @@ def load_config(build_root: Path) -> Config:
         kwargs["resolves"] = {"python-default": _expect("python", "requirement_constraints", constraints, str)}
     if "enable_resolves" in python:
         kwargs["enable_resolves"] = _expect("python", "enable_resolves", python["enable_resolves"], bool)
+    if "builder" in python:
+        kwargs["python_builder"] = _expect("python", "builder", python["builder"], str)
     if "enable_lockfile_targets" in python:
         kwargs["enable_lockfile_targets"] = _expect(
             "python", "enable_lockfile_targets", python["enable_lockfile_targets"], bool

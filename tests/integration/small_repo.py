@@ -5,10 +5,12 @@ docker-archive. Real wheels and sdists, downloaded from PyPI once per session.""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 # What the repository needs, and what building docopt's sdist in an isolated environment needs.
@@ -80,3 +82,16 @@ def tree_digest(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+def native_sdist(destination: Path) -> Path:
+    """The C-extension fixture ``tests/data/native-sdist`` as an sdist, with fixed names and times."""
+    source = Path(__file__).resolve().parents[1] / "data" / "native-sdist" / "hello_native-1.0"
+    path = destination / "hello_native-1.0.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        for file in sorted(source.iterdir()):
+            info = tarfile.TarInfo(f"hello_native-1.0/{file.name}")
+            data = file.read_bytes()
+            info.size, info.mtime, info.mode = len(data), 315532800, 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return path

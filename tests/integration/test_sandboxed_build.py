@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import io
 import shutil
 import socket
-import tarfile
 from pathlib import Path
 
 import pytest
+from small_repo import native_sdist
 
 from lamina.cache import Cache
 from lamina.download import fetch_all
@@ -24,19 +23,6 @@ from lamina.transport import Transport
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LAMINA_LOCK = Path(__file__).resolve().parents[2] / "3rdparty/python/requirements.lock"
-
-
-def _sdist(destination: Path) -> Path:
-    """The fixture's sdist, with fixed names and times (as a build tool writes one)."""
-    source = DATA / "native-sdist" / "hello_native-1.0"
-    path = destination / "hello_native-1.0.tar.gz"
-    with tarfile.open(path, "w:gz") as archive:
-        for file in sorted(source.iterdir()):
-            info = tarfile.TarInfo(f"hello_native-1.0/{file.name}")
-            data = file.read_bytes()
-            info.size, info.mtime, info.mode = len(data), 315532800, 0o644
-            archive.addfile(info, io.BytesIO(data))
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +54,7 @@ def build_wheels(tmp_path_factory) -> list[Path]:
 @pytest.mark.integration
 def test_a_c_extension_builds_in_the_sandbox_reproducibly(builders, build_wheels, tmp_path):
     builder = builders["amd64"]
-    sdist = _sdist(tmp_path)
+    sdist = native_sdist(tmp_path)
     outside = tmp_path / "host-file.txt"
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
@@ -102,7 +88,7 @@ def _empty(path: Path) -> Path:
 
 @pytest.mark.integration
 def test_an_arm64_extension_builds_under_emulation(builders, build_wheels, tmp_path):
-    sdist = _sdist(tmp_path)
+    sdist = native_sdist(tmp_path)
     built = build_in_sandbox(
         sdist, sdist.name, rootfs=builders["arm64"], python="/usr/bin/python3.11", build_wheels=build_wheels,
         scratch=_empty(tmp_path / "arm64"),

@@ -19,15 +19,17 @@ from lamina.backends.bases import base_images
 from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import AppFile, app_layer
+from lamina.backends.python.builder import builder_for
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probe_base
-from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest
+from lamina.backends.python.third_party import NativeBuild, ThirdParty, ThirdPartyRequest
 from lamina.errors import BuildFileError, ImageError, ResolveError
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.index import ImageIndex
 from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
+from lamina.python.build_lock import build_lock_path
 from lamina.python.imports import module_defines
 from lamina.python.install import VenvLayout
 from lamina.python.lock_metadata import staleness
@@ -86,6 +88,17 @@ class _Request:
     created: str
 
 
+def _native_build(target: Target, project, base: Image, platform, lock) -> NativeBuild | None:
+    """How this image's sdists are built: None (pure Python, on the host) unless it names a
+    builder; the builder itself is made only when the resolve has a build lock (else its
+    sdists cannot be built, which building them says)."""
+    spec = target.get("builder") or project.config.python_builder
+    if not spec:
+        return None
+    has_build_lock = build_lock_path(lock.path).is_file()
+    return NativeBuild(builder_for(target, project, base, platform) if has_build_lock else None, spec)
+
+
 def _image_on(base: Image, target: Target, project, request: _Request, app) -> tuple[Image, list]:
     """The image of ``target`` on one base: its third-party layer for the base's platform, then the app."""
     config, cache = project.config, project.cache
@@ -94,8 +107,9 @@ def _image_on(base: Image, target: Target, project, request: _Request, app) -> t
     layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
     third_party = ThirdParty(cache, project.index, max_workers=config.max_workers)
     if request.requirements:
+        native = _native_build(target, project, base, platform, request.lock)
         deps_layer, dists, deps_natives = third_party.layer(
-            ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout)
+            ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout, native)
         )
     else:
         (deps_layer, deps_natives), dists = third_party.empty_layer(platform, layout), []

@@ -115,6 +115,11 @@ TARGET_TYPES = [
             Field("workdir", "Working directory; defaults to the app directory."),
             Field("labels", "Image labels.", {}),
             Field("layout", "How Python code is laid out in the image; only 'venv' is implemented.", "venv"),
+            Field(
+                "builder",
+                "The base target (a debian_base with a compiler and python3.X-dev) in which sdists with native code are "
+                "built, sandboxed; defaults to [python] builder.",
+            ),
             RESOLVE,
         ),
     ),

@@ -12,18 +12,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from lamina.cache import LAYER_BLOB, Cache, action_key
+from lamina.backends.python.builder import Builder
+from lamina.cache import LAYER_BLOB, Cache, action_key, is_digest
 from lamina.download import fetch_all
+from lamina.errors import BuildError
 from lamina.oci import FileLayer, Layer, sha256_digest
+from lamina.python.build_lock import build_lock_path, sdist_build_requirements, unsatisfied
 from lamina.python.index import IndexFile, PackageIndex
 from lamina.python.install import VenvLayout, Wheel, install_wheels, venv_skeleton
-from lamina.python.lockfile import LockedDist, Lockfile
+from lamina.python.lockfile import LockedDist, Lockfile, load_lockfile
 from lamina.python.metadata import requires_dist, wheel_metadata
 from lamina.python.native import NATIVES_SHAPE, LayerNatives
 from lamina.python.platform import TargetPlatform
+from lamina.python.sandboxed_build import build_in_sandbox
 from lamina.python.sdist import build_wheel
 from lamina.python.select import select_artifact
 from lamina.python.subset import subset_lock
@@ -36,6 +42,15 @@ _LAYER_SHAPE = {**LAYER_BLOB, **NATIVES_SHAPE}
 
 
 @dataclass(frozen=True)
+class NativeBuild:
+    """How an image's sdists are built: in ``builder`` (None when the resolve has no build
+    lock yet, which building then asks for); ``spec`` is the builder as the user named it."""
+
+    builder: Builder | None
+    spec: str
+
+
+@dataclass(frozen=True)
 class ThirdPartyRequest:
     """What an image needs from its resolve."""
 
@@ -44,6 +59,7 @@ class ThirdPartyRequest:
     roots: tuple[Requirement, ...]
     platform: TargetPlatform
     layout: VenvLayout
+    native: NativeBuild | None = None  # None: sdists are pure Python, built on the host
 
 
 class ThirdParty:
@@ -74,13 +90,15 @@ class ThirdParty:
             request.lock,
             list(request.roots),
             request.platform,
-            lambda dist: self.requires_of(dist, request.platform),
+            lambda dist: self.requires_of(dist, request.platform, request),
             request.resolve,
         )
         self.cache.actions.put(key, {"dists": [d.name for d in dists]})
         return dists
 
-    def requires_of(self, dist: LockedDist, platform: TargetPlatform) -> Sequence[Requirement]:
+    def requires_of(
+        self, dist: LockedDist, platform: TargetPlatform, request: ThirdPartyRequest | None = None
+    ) -> Sequence[Requirement]:
         """``Requires-Dist`` of a locked distribution, from the lock or the artifact's metadata."""
         if dist.requires_dists is not None:
             return dist.requires_dists
@@ -95,7 +113,7 @@ class ThirdParty:
         if artifact.has_metadata:
             metadata = self.index.metadata(artifact)
         else:
-            metadata = wheel_metadata(self.wheels([dist], platform)[0])
+            metadata = wheel_metadata(self.wheels([dist], platform, request)[0])
         texts = requires_dist(metadata, f"{dist.name}=={dist.version} ({artifact.filename})")
         self.cache.actions.put(key, {"requires": texts})
         return [Requirement(r) for r in texts]
@@ -106,8 +124,11 @@ class ThirdParty:
         """The one artifact of ``dist`` to install on ``platform``."""
         return select_artifact(dist, self.index.files(dist.name), platform)
 
-    def wheels(self, dists: Sequence[LockedDist], platform: TargetPlatform) -> list[Wheel]:
-        """Wheels for every dist, downloaded in parallel, sdists built where needed."""
+    def wheels(
+        self, dists: Sequence[LockedDist], platform: TargetPlatform, request: ThirdPartyRequest | None = None
+    ) -> list[Wheel]:
+        """Wheels for every dist, downloaded in parallel, sdists built where needed (in the
+        request's builder when it names one)."""
         artifacts = [self.select(dist, platform) for dist in dists]
         paths = fetch_all(artifacts, self.cache.blobs, self.index.transport, max_workers=self.max_workers)
         wheels = []
@@ -115,10 +136,63 @@ class ThirdParty:
             path = paths[artifact.sha256]
             if artifact.is_wheel:
                 wheels.append(Wheel(artifact.filename, path))
+            elif request is not None and request.native is not None:
+                wheels.append(self._build_native(artifact, path, request))
             else:
                 log.info("building a wheel from %s", artifact.filename)
                 wheels.append(build_wheel(path, artifact.sha256, artifact.filename, platform, self.cache, self.index))
         return wheels
+
+    def _build_native(self, artifact: IndexFile, sdist: Path, request: ThirdPartyRequest) -> Wheel:
+        """The wheel of ``sdist`` built in the builder's sandbox with its locked build requirements."""
+        native, platform = request.native, request.platform
+        build_lock_file = build_lock_path(request.lock.path)
+        fix = f"run `lamina generate-lockfiles --resolve={request.resolve}`"
+        if native.builder is None or not build_lock_file.is_file():
+            raise BuildError(
+                f"{artifact.filename} must be built, but resolve {request.resolve!r} has no build lock "
+                f"({build_lock_file.name} beside its lock); {fix}"
+            )
+        build_lock = load_lockfile(build_lock_file, resolve_name=request.resolve)
+        wanted = sdist_build_requirements(sdist, artifact.filename)
+        stale = unsatisfied(wanted, build_lock)
+        if stale:
+            raise BuildError(
+                f"{build_lock_file.name} does not pin {', '.join(stale)}, which {artifact.filename} needs to build; {fix}"
+            )
+        build_dists = subset_lock(
+            build_lock,
+            [Requirement(r) for r in wanted],
+            platform,
+            lambda d: self.requires_of(d, platform),
+            request.resolve,
+        )
+        key = action_key(
+            "sandbox-wheel",
+            1,
+            {
+                "sdist": artifact.sha256,
+                "builder": native.builder.digest,
+                "build": [[d.name, str(d.version), _hashes(d)] for d in build_dists],
+                "platform": platform.to_json(),
+            },
+        )
+        hit = self.cache.actions.get(key, {"filename": str, "digest": is_digest})
+        if hit is not None and self.cache.blobs.intact(hit["digest"]) and _wheel_name(hit["filename"]):
+            return Wheel(hit["filename"], self.cache.blobs.path(hit["digest"]))
+        build_wheels = [w.path for w in self.wheels(build_dists, platform)]
+        log.info("building %s in %s", artifact.filename, native.builder.address)
+        with self.cache.tempdir() as scratch:
+            built = build_in_sandbox(
+                sdist, artifact.filename, rootfs=native.builder.rootfs, python=native.builder.python,
+                build_wheels=build_wheels, scratch=scratch,
+            )  # fmt: skip
+            name = _wheel_name(built.path.name)
+            if name is None:
+                raise BuildError(f"building {artifact.filename} produced {built.path.name!r}, not a wheel")
+            digest = self.cache.blobs.put_file(built.path)
+        self.cache.actions.put(key, {"filename": name, "digest": digest}, share=False)
+        return Wheel(name, self.cache.blobs.path(digest))
 
     # -- the layer ------------------------------------------------------------------
 
@@ -136,12 +210,13 @@ class ThirdParty:
                 "dists": [[d.name, str(d.version), _hashes(d)] for d in dists],
                 "platform": request.platform.to_json(),
                 "layout": [request.layout.venv_dir, request.layout.python_version],
+                "builder": request.native.builder.digest if request.native and request.native.builder else None,
             },
         )
         hit = self.cache.actions.get(key, _LAYER_SHAPE)
         layer = self.cache.layer(hit) if hit is not None else None
         if layer is None:
-            wheels = self.wheels(dists, request.platform)
+            wheels = self.wheels(dists, request.platform, request)
             with self.cache.tempdir() as spill:
                 installed = install_wheels(wheels, request.layout, request.platform, spill_dir=spill)
                 natives = LayerNatives.of(installed.entries, installed.owners, "the venv")
@@ -149,6 +224,15 @@ class ThirdParty:
             self.cache.actions.put(key, hit, layers=[hit])
             layer = self.cache.layer(hit)
         return layer, dists, LayerNatives.from_json(hit)
+
+
+def _wheel_name(name: str) -> str | None:
+    """``name`` if it is a wheel's file name (and no path), else None."""
+    try:
+        parse_wheel_filename(name)
+    except InvalidWheelFilename:
+        return None
+    return name if "/" not in name else None
 
 
 def _hashes(dist: LockedDist) -> list[str]:

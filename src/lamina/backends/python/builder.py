@@ -1,0 +1,83 @@
+"""The builder of an image's compiled sdists: the target named by ``python_image(builder=...)``
+or ``[python] builder`` (a ``debian_base`` with a compiler and CPython's headers, or any base
+target), built for the image's architecture, checked to run the same CPython X.Y, machine
+and libc as the image, and unpacked once into the cache (``trees/``) for the sandbox."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from lamina.backends.python.platform_probe import probe_base
+from lamina.cache import Cache
+from lamina.errors import ImageError
+from lamina.graph.target import Target
+from lamina.oci import Image
+from lamina.python.platform import TargetPlatform
+from lamina.python.sandboxed_build import prepare_rootfs
+
+
+@dataclass(frozen=True)
+class Builder:
+    """A builder's root filesystem on disk, its interpreter, and what identifies it."""
+
+    address: str
+    rootfs: Path
+    python: str
+    digest: str  # the builder image's: part of every built wheel's cache key
+
+
+def unpacked(image: Image, cache: Cache) -> Path:
+    """``image`` unpacked under the cache, once: unpacked in scratch space, then renamed in place,
+    so a killed run leaves no half tree and two runs never share one being written."""
+    final = cache.root / "trees" / image.digest.replace(":", "-")
+    if final.is_dir():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with cache.tempdir() as scratch:
+        tree = scratch / "root"
+        tree.mkdir()
+        prepare_rootfs(image, tree)
+        try:
+            os.rename(tree, final)
+        except OSError:
+            if not final.is_dir():  # another run put it there first: theirs is the same tree
+                raise
+    return final
+
+
+def builder_for(target: Target, project, base: Image, platform: TargetPlatform) -> Builder | None:
+    """The builder for ``target``'s image on ``base`` (whose platform is ``platform``), or None
+    when the target names none."""
+    spec = target.get("builder") or project.config.python_builder
+    if not spec:
+        return None
+    builder_target = project.graph.address_of(spec, relative_to=target.address.spec_path, context=target)
+    make = project.registry.base_builders.get(builder_target.alias)
+    where = f"{target.address} (at {target.build_file}:{target.line})"
+    if make is None:
+        raise ImageError(
+            f"{where}: builder={spec!r} names a {builder_target.alias}, which is no base; name a debian_base"
+        )
+    key = ("base", str(builder_target.address))
+    if key not in project.memo:
+        project.memo[key] = tuple(make(builder_target, project))
+    architecture = base.platform.architecture
+    image = next((i for i in project.memo[key] if i.platform.architecture == architecture), None)
+    if image is None:
+        raise ImageError(
+            f"{where}: the builder {builder_target.address} has no {architecture} image; add {architecture!r} to its "
+            "architectures"
+        )
+    built_for, _ = probe_base(image, project.cache)
+    mine = (".".join(built_for.python_version.split(".")[:2]), built_for.machine, built_for.libc)
+    theirs = (".".join(platform.python_version.split(".")[:2]), platform.machine, platform.libc)
+    if mine != theirs or tuple(built_for.libc_version) > tuple(platform.libc_version):
+        raise ImageError(
+            f"{where}: the builder {builder_target.address} runs CPython {mine[0]} on {mine[1]} with "
+            f"{mine[2]} {'.'.join(map(str, built_for.libc_version))}, but the image runs CPython {theirs[0]} on "
+            f"{theirs[1]} with {theirs[2]} {'.'.join(map(str, platform.libc_version))}; wheels built there would not "
+            "load here: give the builder the image's Python and suite"
+        )
+    return Builder(str(builder_target.address), unpacked(image, project.cache), built_for.interpreter, image.digest)
