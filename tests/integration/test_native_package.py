@@ -17,11 +17,21 @@ BUILDER = Path(__file__).resolve().parents[1] / "data" / "builder" / "3rdparty" 
 MAIN = 'import hello_native\n\n\ndef main():\n    print(hello_native.greet("image"))\n'
 
 
-def _repo(root: Path, index_url: str, base: Path) -> Path:
+@pytest.fixture(scope="module")
+def native_index(tmp_path_factory):
+    """A package index on loopback with the C-extension sdist and its build requirements."""
+    files = download_wheelhouse(tmp_path_factory.mktemp("files"))  # setuptools, wheel, packaging among them
+    native_sdist(files)
+    server = IndexServer(files).start()
+    yield server.url
+    server.stop()
+
+
+def _repo(root: Path, index_url: str, base: Path, builder: str = "builder") -> Path:
     files = {
         "pants.toml": (
             '[source]\nroot_patterns = ["src"]\n'
-            '[python]\nenable_resolves = true\nbuilder = "//3rdparty/debian:builder"\n'
+            f'[python]\nenable_resolves = true\nbuilder = "//3rdparty/debian:{builder}"\n'
             f'[lamina]\nindex_urls = ["{index_url}"]\n[oci]\ndefault_base = "docker-archive:base.tar"\n'
         ),
         "3rdparty/python/BUILD": "python_requirements(name='reqs')\n",
@@ -39,23 +49,19 @@ def _repo(root: Path, index_url: str, base: Path) -> Path:
 
 
 @pytest.mark.integration
-def test_a_native_sdist_is_built_in_the_builder_and_runs(tmp_path, python_base, load_image, run_container):
-    files = download_wheelhouse(tmp_path / "files")  # setuptools, wheel, packaging: the build requirements
-    native_sdist(files)
-    server = IndexServer(files).start()
-    try:
-        root = _repo(tmp_path / "one" / "repo", server.url, python_base)
-        locked = lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "c1")
-        assert "build requirements of hello_native-1.0.tar.gz" in locked.stdout
-        first = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
-        assert "building hello_native-1.0.tar.gz in 3rdparty/debian:builder" in first.stderr
-        again = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
-        assert "building hello_native" not in again.stderr  # a second package compiles nothing
-        other = tmp_path / "two" / "elsewhere"
-        shutil.copytree(root, other, ignore=shutil.ignore_patterns("dist"))
-        lamina("package", "src/app:img", cwd=other, cache=tmp_path / "c2")
-    finally:
-        server.stop()
+def test_a_native_sdist_is_built_in_the_builder_and_runs(
+    native_index, tmp_path, python_base, load_image, run_container
+):
+    root = _repo(tmp_path / "one" / "repo", native_index, python_base)
+    locked = lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "c1")
+    assert "build requirements of hello_native-1.0.tar.gz" in locked.stdout
+    first = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
+    assert "building hello_native-1.0.tar.gz in 3rdparty/debian:builder" in first.stderr
+    again = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
+    assert "building hello_native" not in again.stderr  # a second package compiles nothing
+    other = tmp_path / "two" / "elsewhere"
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns("dist"))
+    lamina("package", "src/app:img", cwd=other, cache=tmp_path / "c2")
     layout, archive = image_outputs(root, "src/app", "img")
     assert top_descriptor(layout) == top_descriptor(image_outputs(other, "src/app", "img")[0])
     result = run_container(load_image(archive))
@@ -63,3 +69,20 @@ def test_a_native_sdist_is_built_in_the_builder_and_runs(tmp_path, python_base, 
     shipped = [name for layer in manifest(layout)["layers"] for name in layer_names(layout, layer["digest"])]
     assert any(name.endswith(".so") and "hello_native" in name for name in shipped)
     assert not any(name.endswith(("/gcc", "/cc", "Python.h")) or "/include/" in name for name in shipped)
+
+
+@pytest.mark.integration
+def test_a_missing_build_lock_and_a_mismatched_builder_are_clear_errors(native_index, tmp_path, python_base):
+    root = _repo(tmp_path / "repo", native_index, python_base)
+    lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "cache")
+    (root / "3rdparty/python/default.build.lock").unlink()
+    missing = lamina("package", "src/app:img", cwd=root, cache=tmp_path / "cache", check=False)
+    assert missing.returncode == 1
+    assert "hello_native-1.0.tar.gz must be built, but resolve 'python-default' has no build lock" in missing.stderr
+    assert "run `lamina generate-lockfiles --resolve=python-default`" in missing.stderr
+    trixie = _repo(tmp_path / "trixie", native_index, python_base, builder="trixie-python")
+    lamina("generate-lockfiles", "--resolve=python-default", cwd=trixie, cache=tmp_path / "cache")
+    mismatch = lamina("package", "src/app:img", cwd=trixie, cache=tmp_path / "cache", check=False)
+    assert mismatch.returncode == 1
+    assert "the builder 3rdparty/debian:trixie-python runs CPython 3.13" in mismatch.stderr
+    assert "but the image runs CPython 3.11" in mismatch.stderr
