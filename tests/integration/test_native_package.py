@@ -1,7 +1,8 @@
 """``package`` builds a C-extension sdist in the image's builder (a debian_base with a
 compiler), sandboxed, with build requirements from the build lock ``generate-lockfiles``
 wrote: the image imports the extension and runs, carries no compiler, a second ``package``
-compiles nothing, and two clean caches at two paths give the same image digest."""
+compiles nothing, two clean caches at two paths give the same image digest, and a fresh
+cache with the remote cache compiles nothing."""
 
 from __future__ import annotations
 
@@ -27,12 +28,14 @@ def native_index(tmp_path_factory):
     server.stop()
 
 
-def _repo(root: Path, index_url: str, base: Path, builder: str = "builder") -> Path:
+def _repo(root: Path, index_url: str, base: Path, builder: str = "builder", remote_cache: str = "") -> Path:
     files = {
         "pants.toml": (
             '[source]\nroot_patterns = ["src"]\n'
             f'[python]\nenable_resolves = true\nbuilder = "//3rdparty/debian:{builder}"\n'
-            f'[lamina]\nindex_urls = ["{index_url}"]\n[oci]\ndefault_base = "docker-archive:base.tar"\n'
+            f'[lamina]\nindex_urls = ["{index_url}"]\n'
+            + (f'remote_cache = "{remote_cache}"\n' if remote_cache else "")
+            + '[oci]\ndefault_base = "docker-archive:base.tar"\n'
         ),
         "3rdparty/python/BUILD": "python_requirements(name='reqs')\n",
         "3rdparty/python/requirements.txt": "hello-native\n",
@@ -50,9 +53,11 @@ def _repo(root: Path, index_url: str, base: Path, builder: str = "builder") -> P
 
 @pytest.mark.integration
 def test_a_native_sdist_is_built_in_the_builder_and_runs(
-    native_index, tmp_path, python_base, load_image, run_container
+    native_index, tmp_path, python_base, load_image, run_container, registry
 ):
     root = _repo(tmp_path / "one" / "repo", native_index, python_base)
+    shared = _repo(tmp_path / "three" / "repo", native_index, python_base, remote_cache=f"{registry.address}/cache")
+    (root / "pants.toml").write_text((shared / "pants.toml").read_text())  # the first machine shares what it builds
     locked = lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "c1")
     assert "build requirements of hello_native-1.0.tar.gz" in locked.stdout
     first = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
@@ -61,7 +66,12 @@ def test_a_native_sdist_is_built_in_the_builder_and_runs(
     assert "building hello_native" not in again.stderr  # a second package compiles nothing
     other = tmp_path / "two" / "elsewhere"
     shutil.copytree(root, other, ignore=shutil.ignore_patterns("dist"))
-    lamina("package", "src/app:img", cwd=other, cache=tmp_path / "c2")
+    (other / "pants.toml").write_text((other / "pants.toml").read_text().replace("remote_cache", "# remote_cache"))
+    lamina("package", "src/app:img", cwd=other, cache=tmp_path / "c2")  # a clean cache, nothing shared
+    shutil.copy2(root / "3rdparty/python/default.lock", shared / "3rdparty/python/default.lock")
+    shutil.copy2(root / "3rdparty/python/default.build.lock", shared / "3rdparty/python/default.build.lock")
+    fresh = lamina("-v", "package", "src/app:img", cwd=shared, cache=tmp_path / "c3")
+    assert "building hello_native" not in fresh.stderr  # a fresh machine takes the wheel from the remote cache
     layout, archive = image_outputs(root, "src/app", "img")
     assert top_descriptor(layout) == top_descriptor(image_outputs(other, "src/app", "img")[0])
     result = run_container(load_image(archive))

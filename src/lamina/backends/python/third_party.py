@@ -20,7 +20,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from lamina.backends.python.builder import Builder
 from lamina.cache import LAYER_BLOB, Cache, action_key, is_digest
 from lamina.download import fetch_all
-from lamina.errors import BuildError
+from lamina.errors import BuildError, LaminaError
 from lamina.oci import FileLayer, Layer, sha256_digest
 from lamina.python.build_lock import build_lock_path, sdist_build_requirements, unsatisfied
 from lamina.python.index import IndexFile, PackageIndex
@@ -177,9 +177,11 @@ class ThirdParty:
                 "platform": platform.to_json(),
             },
         )
-        hit = self.cache.actions.get(key, {"filename": str, "digest": is_digest})
-        if hit is not None and self.cache.blobs.intact(hit["digest"]) and _wheel_name(hit["filename"]):
-            return Wheel(hit["filename"], self.cache.blobs.path(hit["digest"]))
+        hit = self.cache.actions.get(key, {"filename": str, "digest": is_digest, "size": int})
+        if hit is not None and _wheel_name(hit["filename"]):
+            path = self._blob(hit["digest"], hit["size"])
+            if path is not None:
+                return Wheel(hit["filename"], path)
         build_wheels = [w.path for w in self.wheels(build_dists, platform)]
         log.info("building %s in %s", artifact.filename, native.builder.address)
         with self.cache.tempdir() as scratch:
@@ -190,9 +192,23 @@ class ThirdParty:
             name = _wheel_name(built.path.name)
             if name is None:
                 raise BuildError(f"building {artifact.filename} produced {built.path.name!r}, not a wheel")
+            size = built.path.stat().st_size
             digest = self.cache.blobs.put_file(built.path)
-        self.cache.actions.put(key, {"filename": name, "digest": digest}, share=False)
+        blob = {"digest": digest, "size": size}
+        self.cache.actions.put(key, {"filename": name, **blob}, layers=[blob])  # CI machines share built wheels
         return Wheel(name, self.cache.blobs.path(digest))
+
+    def _blob(self, digest: str, size: int) -> Path | None:
+        """A cached blob's file: local, else fetched (and verified) from the remote cache; None if neither has it."""
+        if self.cache.blobs.intact(digest):
+            return self.cache.blobs.path(digest)
+        shared = self.cache.layer({"digest": digest, "diff_id": digest, "size": size})
+        if shared is None:
+            return None
+        try:
+            return shared.path()
+        except LaminaError:
+            return None
 
     # -- the layer ------------------------------------------------------------------
 
