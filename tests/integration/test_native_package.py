@@ -7,14 +7,16 @@ cache with the remote cache compiles nothing."""
 from __future__ import annotations
 
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
 from index_server import IndexServer
-from oci_reading import image_outputs, lamina, layer_names, manifest, top_descriptor
+from oci_reading import blob, image_outputs, lamina, layer_names, manifest, top_descriptor
 from small_repo import download_wheelhouse, native_sdist
 
 BUILDER = Path(__file__).resolve().parents[1] / "data" / "builder" / "3rdparty" / "debian"
+EXAMPLES_DEBIAN = Path(__file__).resolve().parents[2] / "examples" / "3rdparty" / "debian"
 MAIN = 'import hello_native\n\n\ndef main():\n    print(hello_native.greet("image"))\n'
 
 
@@ -96,3 +98,24 @@ def test_a_missing_build_lock_and_a_mismatched_builder_are_clear_errors(native_i
     assert mismatch.returncode == 1
     assert "the builder 3rdparty/debian:trixie-python runs CPython 3.13" in mismatch.stderr
     assert "but the image runs CPython 3.11" in mismatch.stderr
+
+
+@pytest.mark.integration
+def test_the_arm64_image_carries_an_aarch64_extension_built_under_emulation(native_index, tmp_path, python_base):
+    root = _repo(tmp_path / "repo", native_index, python_base)
+    debian = root / "3rdparty/debian"
+    (debian / "BUILD").write_text((debian / "BUILD").read_text() + (EXAMPLES_DEBIAN / "BUILD").read_text())
+    shutil.copy2(EXAMPLES_DEBIAN / "python3.11.lock.json", debian)  # the examples' amd64+arm64 runtime base
+    config = (root / "pants.toml").read_text().replace("docker-archive:base.tar", "//3rdparty/debian:python3.11")
+    (root / "pants.toml").write_text(config)
+    lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "cache")
+    lamina("package", "src/app:img", cwd=root, cache=tmp_path / "cache")
+    layout = image_outputs(root, "src/app", "img")[0]
+    machines = {}
+    for architecture in ("amd64", "arm64"):
+        third_party = manifest(layout, architecture)["layers"][-2]  # below the app layer
+        with tarfile.open(blob(layout, third_party["digest"])) as archive:
+            (member,) = [m for m in archive.getmembers() if m.name.endswith(".so") and "hello_native" in m.name]
+            header = archive.extractfile(member).read(20)
+        machines[architecture] = int.from_bytes(header[18:20], "little")
+    assert machines == {"amd64": 62, "arm64": 183}  # ELF e_machine: EM_X86_64, EM_AARCH64

@@ -192,6 +192,11 @@ class ThirdParty:
             name = _wheel_name(built.path.name)
             if name is None:
                 raise BuildError(f"building {artifact.filename} produced {built.path.name!r}, not a wheel")
+            if not set(parse_wheel_filename(name)[3]) & set(platform.tags()):
+                raise BuildError(  # no wheel of one architecture (or Python) ever lands in another's image
+                    f"building {artifact.filename} in {native.builder.address} produced {name}, which the "
+                    f"{platform.machine} CPython {platform.python_version} image cannot load"
+                )
             size = built.path.stat().st_size
             digest = self.cache.blobs.put_file(built.path)
         blob = {"digest": digest, "size": size}
