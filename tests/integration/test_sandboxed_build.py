@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import posixpath
 import shutil
 import socket
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,7 @@ from lamina.download import fetch_all
 from lamina.project import load_project
 from lamina.python.index import PackageIndex
 from lamina.python.lockfile import load_lockfile
-from lamina.python.sandboxed_build import build_in_sandbox, prepare_rootfs, wheel_machine
+from lamina.python.sandboxed_build import build_in_sandbox, prepare_rootfs
 from lamina.transport import Transport
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -95,3 +97,16 @@ def test_an_arm64_extension_builds_under_emulation(builders, build_wheels, tmp_p
     )  # fmt: skip
     assert built.path.name == "hello_native-1.0-cp311-cp311-linux_aarch64.whl"
     assert wheel_machine(built.path) == {"aarch64"}
+
+
+def wheel_machine(wheel: Path) -> set[str]:
+    """The ELF machines (``x86_64``, ``aarch64``) of the native files a wheel holds."""
+    machines = {62: "x86_64", 183: "aarch64"}
+    found = set()
+    with zipfile.ZipFile(wheel) as archive:
+        for info in archive.infolist():
+            if posixpath.basename(info.filename).endswith(".so") or ".so." in info.filename:
+                head = archive.open(info).read(20)
+                if head[:4] == b"\x7fELF":
+                    found.add(machines.get(int.from_bytes(head[18:20], "little"), "other"))
+    return found

@@ -22,11 +22,19 @@ def base_images(target: Target, project) -> tuple[Image, ...]:
         pins = read_pins(project.build_root / project.config.bases_lockfile)
         base = load_base(spec, project.build_root, project.cache, registry_client=project.registry_client, pins=pins)
         return (base,)
+    return target_images(
+        base_target, project, f"{target.address} (at {target.build_file}:{target.line}): base={spec!r}"
+    )
+
+
+def target_images(base_target: Target, project, named_by: str) -> tuple[Image, ...]:
+    """The images (one per platform) of a base target, built once per run; ``named_by`` says
+    who named it, for the error when it is no base."""
     builder = project.registry.base_builders.get(base_target.alias)
     if builder is None:
         raise ImageError(
-            f"{target.address} (at {target.build_file}:{target.line}): base={spec!r} names {base_target.address}, "
-            f"a {base_target.alias} target, which is not a base image; name a debian_base target"
+            f"{named_by} names {base_target.address}, a {base_target.alias} target, which is not a base image; "
+            "name a debian_base target"
         )
     key = ("base", str(base_target.address))
     if key not in project.memo:

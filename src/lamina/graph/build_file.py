@@ -28,7 +28,6 @@ from typing import Any
 from lamina.errors import BuildFileError
 from lamina.graph.target import COMMON_FIELDS, TargetType
 
-BUILD_FILE_NAMES = ("BUILD", "BUILD.pants")
 TIMEOUT = 10.0  # seconds one BUILD file may take to evaluate
 _ALLOWED_DUNDERS = frozenset({"__defaults__", "__dependencies_rules__", "__dependents_rules__"})
 _INTERPRETER_ATTRIBUTES = frozenset({

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from lamina.config import Config
 from lamina.errors import AddressError, DependencyCycleError
 from lamina.graph.address import Address, parse_address, parse_parameters
-from lamina.graph.build_file import BUILD_FILE_NAMES
 from lamina.graph.files import Ignores
 from lamina.graph.loader import TargetLoader
 from lamina.graph.source_roots import SourceRoots
@@ -113,13 +112,9 @@ class BuildGraph:
         """Targets named in ``dependencies`` and the addresses excluded with ``!``."""
         included, excluded = [], set()
         for text in target.get("dependencies", ()):
-            if text.startswith("!!"):  # a transitive exclude: out of every closure of this target
+            if text.startswith("!"):  # `!addr` drops an inferred dependency, `!!addr` drops it from every closure
                 excluded.add(
-                    str(self.address_of(text[2:], relative_to=target.address.spec_path, context=target).address)
-                )
-            elif text.startswith("!"):
-                excluded.add(
-                    str(self.address_of(text[1:], relative_to=target.address.spec_path, context=target).address)
+                    str(self.address_of(text.lstrip("!"), relative_to=target.address.spec_path, context=target).address)
                 )
             else:
                 included.append(self.address_of(text, relative_to=target.address.spec_path, context=target))
@@ -171,7 +166,7 @@ class BuildGraph:
 
     def _is_build_directory(self, spec: str) -> bool:
         path, _, _ = parse_address(spec)
-        return bool(path) and any((self.build_root / path / name).is_file() for name in BUILD_FILE_NAMES)
+        return bool(path) and path in self.loader.build_directories
 
     # -- queries ----------------------------------------------------------------------
 

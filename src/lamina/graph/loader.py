@@ -76,6 +76,7 @@ class TargetLoader:
         self.targets: dict[str, Target] = {}
         self.generated: dict[str, list[Target]] = {}
         self.build_files: dict[str, BuildFile] = {}
+        self.build_directories: dict[str, list[BuildFile]] = {}  # directory -> its BUILD files
         self.context = GenerationContext(self.build_root, registry)
         self._rules_cache: dict[tuple[str, str], list[RuleSets]] = {}
         self._load()
@@ -106,13 +107,12 @@ class TargetLoader:
         for relative in self._build_file_paths():
             text = read_text(self.build_root, relative, what="BUILD file")
             self.build_files[relative] = parser.parse(text, relative)
-        by_directory: dict[str, list[BuildFile]] = {}
         for relative, build_file in self.build_files.items():
-            by_directory.setdefault(posixpath.dirname(relative), []).append(build_file)
+            self.build_directories.setdefault(posixpath.dirname(relative), []).append(build_file)
         defaults_cache: dict[str, dict[str, dict]] = {}
-        for directory in sorted(by_directory):
-            defaults = self._defaults_for(directory, by_directory, defaults_cache)
-            for build_file in by_directory[directory]:
+        for directory in sorted(self.build_directories):
+            defaults = self._defaults_for(directory, self.build_directories, defaults_cache)
+            for build_file in self.build_directories[directory]:
                 for declaration in build_file.declarations:
                     self._declare(directory, declaration, defaults)
         self._add_synthetic_targets()
@@ -301,8 +301,7 @@ class TargetLoader:
         the parent's too when they say ``extend=True``."""
         key = (directory, kind)
         if key not in self._rules_cache:
-            own = [getattr(f, kind) for p, f in self.build_files.items() if posixpath.dirname(p) == directory]
-            own = [r for r in own if r is not None]
+            own = [r for f in self.build_directories.get(directory, ()) if (r := getattr(f, kind)) is not None]
             parent = self.rule_sets(posixpath.dirname(directory), kind) if directory else []
             self._rules_cache[key] = (own + parent if all(r.extend for r in own) else own) if own else parent
         return self._rules_cache[key]

@@ -26,7 +26,7 @@ import functools
 import json
 import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -40,13 +40,13 @@ from packaging.version import InvalidVersion, Version
 from lamina.errors import ResolveError
 from lamina.python.lock_metadata import LockMetadata, read_lock_metadata
 from lamina.python.locked import SHA256_HEX, LockedArtifact, LockedDist, fix_command
+from lamina.python.requirement_sources import logical_lines
 from lamina.python.toml_locks import PYLOCK, UV, parse_pylock, parse_uv, toml_lock_format
 
 PIP_TOOLS = "pip-tools"
 CONSTRAINTS = "constraints"  # Pants' legacy [python] requirement_constraints: pins without hashes
 PEX = "pex"
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _OPTIONS_START = re.compile(r"\s--[a-z]")
 _UNLOCKED_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
 
@@ -112,29 +112,10 @@ def _looks_like_pex(text: str) -> bool:
 # -- pip-tools -----------------------------------------------------------------------
 
 
-def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(first physical line number, text) of each non-empty line, comments dropped and
-    ``\\`` continuations joined, the way pip reads requirements files."""
-    start: int | None = None
-    parts: list[str] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = _COMMENT.sub("", raw).rstrip()
-        start = start if start is not None else number
-        continued = line.endswith("\\")
-        parts.append(line[:-1] if continued else line)
-        if not continued:
-            joined = " ".join(part.strip() for part in parts).strip()
-            if joined:
-                yield start, joined
-            start, parts = None, []
-    if start is not None and (joined := " ".join(part.strip() for part in parts).strip()):
-        yield start, joined
-
-
 def _parse_pip_tools(path: Path, text: str, resolve_name: str | None) -> tuple[dict[str, LockedDist], str]:
     """The pins of a pip-tools lock, or of a constraints file (``pip freeze``, Pants' legacy
     ``requirement_constraints``) when no line carries a hash."""
-    lines = list(_logical_lines(text))
+    lines = list(logical_lines(text))
     hashless = not any("--hash" in line for _, line in lines)
     dists: dict[str, LockedDist] = {}
     for number, line in lines:

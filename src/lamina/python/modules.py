@@ -39,18 +39,22 @@ def top_level_modules(wheel: Path | BinaryIO, filename: str) -> list[str]:
     if listed is not None:
         modules = {line.strip().replace("/", ".") for line in listed if line.strip()}
     else:
-        modules = set()
-        for name in files:
-            head, _, rest = name.partition("/")
-            if head == "__pycache__":
-                continue
-            if rest:
-                modules.add(head)
-            elif head.endswith(".py"):
-                modules.add(head[:-3])
-            elif head.endswith((".so", ".pyd")):
-                modules.add(head.split(".")[0])
+        modules = _names_in(files)
     return sorted(m for module in modules for m in _through_namespaces(module, files))
+
+
+def _names_in(relative_paths) -> set[str]:
+    """The importable names directly in a directory, from the paths of the files below it."""
+    names = set()
+    for path in relative_paths:
+        head, _, rest = path.partition("/")
+        if rest and head != "__pycache__":
+            names.add(head)
+        elif not rest and head.endswith(".py"):
+            names.add(head[:-3])
+        elif not rest and head.endswith((".so", ".pyd")):
+            names.add(head.split(".")[0])
+    return names
 
 
 def _through_namespaces(module: str, files: set[str], depth: int = 0) -> list[str]:
@@ -59,13 +63,6 @@ def _through_namespaces(module: str, files: set[str], depth: int = 0) -> list[st
     inside = {f[len(path) + 1 :] for f in files if f.startswith(path + "/")}
     if depth >= 3 or not inside or "__init__.py" in inside:
         return [module]
-    children = set()
-    for rest in inside:
-        head, _, deeper = rest.partition("/")
-        if deeper and head != "__pycache__":
-            children.add(head)
-        elif head.endswith(".py"):
-            children.add(head[:-3])
-        elif head.endswith((".so", ".pyd")):
-            children.add(head.split(".")[0])
-    return [m for child in sorted(children) for m in _through_namespaces(f"{module}.{child}", files, depth + 1)]
+    return [
+        m for child in sorted(_names_in(inside)) for m in _through_namespaces(f"{module}.{child}", files, depth + 1)
+    ]

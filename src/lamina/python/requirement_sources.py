@@ -7,8 +7,9 @@ file and line it came from, so errors point at it."""
 from __future__ import annotations
 
 import posixpath
+import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -17,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from lamina.errors import BuildFileError
 
+_COMMENT = re.compile(r"(^|\s+)#.*$")
 ReadText = Callable[[str], str]  # build-root-relative path -> its text
 
 
@@ -37,23 +39,31 @@ def _requirement(text: str, path: str, line: int) -> Requirement:
         raise BuildFileError(f"invalid requirement {text!r}: {err}", path=path, line=line) from None
 
 
+def logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first physical line number, text) of each non-empty line, comments dropped and
+    ``\\`` continuations joined, the way pip reads requirements files (and lock files)."""
+    start: int | None = None
+    parts: list[str] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _COMMENT.sub("", raw).rstrip()
+        start = start if start is not None else number
+        continued = line.endswith("\\")
+        parts.append(line[:-1] if continued else line)
+        if not continued:
+            joined = " ".join(part.strip() for part in parts).strip()
+            if joined:
+                yield start, joined
+            start, parts = None, []
+    if start is not None and (joined := " ".join(part.strip() for part in parts).strip()):
+        yield start, joined
+
+
 def requirements_file(path: str, read_text: ReadText, *, _seen: frozenset[str] = frozenset()) -> list[Declared]:
     """The requirements of a pip requirements file, following ``-r``/``--requirement`` includes."""
     if path in _seen:
         raise BuildFileError(f"requirements file {path} includes itself (through -r)", path=path)
     found: list[Declared] = []
-    logical, start = "", 0
-    for number, raw in enumerate(read_text(path).splitlines(), 1):
-        if not logical:
-            start = number
-        line = raw.split(" #", 1)[0].split("\t#", 1)[0].rstrip()
-        if line.endswith("\\"):
-            logical += line[:-1] + " "
-            continue
-        logical = (logical + line).strip()
-        text, logical = " ".join(logical.split()), ""
-        if not text or text.startswith("#"):
-            continue
+    for start, text in logical_lines(read_text(path)):
         if text.startswith(("-r ", "--requirement ", "-r", "--requirement=")) and not text.startswith("--requirements"):
             included = text.split("=", 1)[1] if text.startswith("--requirement=") else text.split(None, 1)[-1]
             included = included.removeprefix("-r").strip()

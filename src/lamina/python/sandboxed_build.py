@@ -11,7 +11,6 @@ the builder's own CPython on a small PEP 517 frontend that calls the sdist's bac
 
 from __future__ import annotations
 
-import posixpath
 import tarfile
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -117,16 +116,3 @@ def build_in_sandbox(
         tail = "\n".join(log.strip().splitlines()[-25:])
         raise BuildError(f"building {filename} in the sandbox failed (exit {result.returncode}):\n{tail}")
     return BuiltWheel(built[0], log)
-
-
-def wheel_machine(wheel: Path) -> set[str]:
-    """The ELF machines (``x86_64``, ``aarch64``) of the native files a wheel holds."""
-    machines = {62: "x86_64", 183: "aarch64"}
-    found = set()
-    with zipfile.ZipFile(wheel) as archive:
-        for info in archive.infolist():
-            if posixpath.basename(info.filename).endswith(".so") or ".so." in info.filename:
-                head = archive.open(info).read(20)
-                if head[:4] == b"\x7fELF":
-                    found.add(machines.get(int.from_bytes(head[18:20], "little"), "other"))
-    return found

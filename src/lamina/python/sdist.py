@@ -22,9 +22,9 @@ from lamina.python.index import PackageIndex
 from lamina.python.install import Wheel
 from lamina.python.platform import TargetPlatform
 from lamina.redact import redact, with_credentials
+from lamina.sandbox import SOURCE_DATE_EPOCH
 from lamina.transport import netloc
 
-SOURCE_DATE_EPOCH = "315532800"
 _KEPT = ("PATH", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "LANG")
 
 

@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lamina.backends.bases import target_images
 from lamina.backends.python.platform_probe import probe_base
 from lamina.cache import Cache
 from lamina.errors import ImageError
@@ -47,24 +48,13 @@ def unpacked(image: Image, cache: Cache) -> Path:
     return final
 
 
-def builder_for(target: Target, project, base: Image, platform: TargetPlatform) -> Builder | None:
-    """The builder for ``target``'s image on ``base`` (whose platform is ``platform``), or None
-    when the target names none."""
-    spec = target.get("builder") or project.config.python_builder
-    if not spec:
-        return None
+def builder_for(target: Target, spec: str, project, base: Image, platform: TargetPlatform) -> Builder:
+    """The builder ``spec`` names for ``target``'s image on ``base`` (whose platform is ``platform``)."""
     builder_target = project.graph.address_of(spec, relative_to=target.address.spec_path, context=target)
-    make = project.registry.base_builders.get(builder_target.alias)
     where = f"{target.address} (at {target.build_file}:{target.line})"
-    if make is None:
-        raise ImageError(
-            f"{where}: builder={spec!r} names a {builder_target.alias}, which is no base; name a debian_base"
-        )
-    key = ("base", str(builder_target.address))
-    if key not in project.memo:
-        project.memo[key] = tuple(make(builder_target, project))
+    images = target_images(builder_target, project, f"{where}: builder={spec!r}")
     architecture = base.platform.architecture
-    image = next((i for i in project.memo[key] if i.platform.architecture == architecture), None)
+    image = next((i for i in images if i.platform.architecture == architecture), None)
     if image is None:
         raise ImageError(
             f"{where}: the builder {builder_target.address} has no {architecture} image; add {architecture!r} to its "

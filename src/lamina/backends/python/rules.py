@@ -41,14 +41,12 @@ log = logging.getLogger(__name__)
 LAYOUTS = ("venv",)
 
 
-_warned_stale: set[tuple[str, str]] = set()
-
-
 def warn_if_stale(lock, resolve: str, project) -> None:
     """Warn, once per lock, when Pants' metadata says the lock no longer fits its resolve."""
-    if lock.metadata is None or (str(lock.path), resolve) in _warned_stale:
+    key = ("stale-lock warned", str(lock.path), resolve)
+    if lock.metadata is None or key in project.memo:
         return
-    _warned_stale.add((str(lock.path), resolve))
+    project.memo[key] = True
     requirements = PythonInference.of(project.graph).requirements_of(resolve)
     reason = staleness(lock.metadata, requirements, project.config.interpreter_constraints)
     if reason:
@@ -96,7 +94,7 @@ def _native_build(target: Target, project, base: Image, platform, lock) -> Nativ
     if not spec:
         return None
     has_build_lock = build_lock_path(lock.path).is_file()
-    return NativeBuild(builder_for(target, project, base, platform) if has_build_lock else None, spec)
+    return NativeBuild(builder_for(target, spec, project, base, platform) if has_build_lock else None, spec)
 
 
 def _image_on(base: Image, target: Target, project, request: _Request, app) -> tuple[Image, list]:
