@@ -84,27 +84,28 @@ def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(command, check=True, capture_output=True, text=True, timeout=1800, **kwargs)
 
 
-def _timed(command: list[str], **kwargs) -> float:
+def timed(command: list[str], **kwargs) -> float:
+    """Seconds ``command`` took (it must succeed)."""
     started = time.monotonic()
     _run(command, **kwargs)
     return time.monotonic() - started
 
 
-def make_base() -> Path:
-    """The benchmark base (bookworm + CPython 3.11 + pip + venv + the host CA bundle), loaded."""
-    archive = STATE / "base-bookworm-pip.tar"
+def make_base(tag: str = BASE_TAG, extra: tuple[str, ...] = ("python3-pip", "python3-venv")) -> Path:
+    """A benchmark base, loaded into the engine as ``tag``: bookworm + CPython 3.11 + ``extra``
+    Debian packages + the host CA bundle, made once with mmdebstrap as a docker-archive in .bench/."""
+    archive = STATE / f"{tag.split('/', 1)[1].replace(':', '-')}.tar"
     if not archive.exists():
         STATE.mkdir(exist_ok=True)
         spec = importlib.util.spec_from_file_location("mmdebstrap_base", REPO / "build_support" / "mmdebstrap_base.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        packages = (*module.PACKAGES, "python3-pip", "python3-venv")
         # TLS to PyPI is intercepted here: builder containers need the host's CA bundle.
         hooks = (f"--customize-hook=upload {HOST_CA} /etc/ssl/certs/ca-certificates.crt",)
-        module.make_base_archive(archive, packages, hooks)
+        module.make_base_archive(archive, (*module.PACKAGES, *extra), hooks)
     with open(archive, "rb") as stream:
         (image,) = docker.from_env(timeout=600).images.load(stream)
-    image.tag(BASE_TAG)
+    image.tag(tag)
     return archive
 
 
@@ -143,12 +144,12 @@ def docker_route(route: str, client) -> dict:
         client.images.prune(filters={"dangling": True})
         build = ["docker", "build", "--network", "host", "-q", "-t", tag, str(context)]
         env = {**os.environ, "DOCKER_BUILDKIT": "0"}
-        cold = _timed([*build[:-1], "--no-cache", str(context)], env=env)
+        cold = timed([*build[:-1], "--no-cache", str(context)], env=env)
         before = _layers(client, tag)
-        noop = _timed(build, env=env)
+        noop = timed(build, env=env)
         with open(context / "services/web/main.py", "a") as handle:
             handle.write(APP_EDIT)
-        edit = _timed(build, env=env)
+        edit = timed(build, env=env)
         after = _layers(client, tag)
         changed = {d: s for d, s in after.items() if d not in before}
         size = client.images.get(tag).attrs["Size"]
@@ -182,12 +183,12 @@ def lamina_route(base_archive: Path, client) -> dict:
         build_file.write_text('__defaults__({python_image: dict(base="docker-archive:base/base.tar")})\n')
         command = [*lamina, "--cache-dir", str(Path(scratch) / "cache"), "package", f"{WEB_DIR}:web"]
         layout = work / "dist/src.python.services.web/web.oci"
-        cold = _timed(command, cwd=work)
+        cold = timed(command, cwd=work)
         before = _manifest(layout)["layers"]
-        noop = _timed(command, cwd=work)
+        noop = timed(command, cwd=work)
         with open(work / WEB_DIR / "main.py", "a") as handle:
             handle.write(APP_EDIT)
-        edit = _timed(command, cwd=work)
+        edit = timed(command, cwd=work)
         after = _manifest(layout)["layers"]
         changed = [layer for layer in after if layer not in before]
         with open(work / "dist/src.python.services.web/web.tar", "rb") as stream:

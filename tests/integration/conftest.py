@@ -25,6 +25,7 @@ import pytest
 import requests
 from docker.models.containers import Container
 from oci_reading import BASE, copy_examples, image_outputs, lamina
+from postgres_server import PostgresServer
 from registry_server import RegistryServer
 
 
@@ -236,5 +237,13 @@ def secure_registry(tmp_path) -> Iterator[RegistryServer]:
     """A registry behind TLS (a self-signed certificate) with one htpasswd user, ``ci``."""
     server = RegistryServer(tmp_path / "secure-registry", users={"ci": "s3cret-pass-9f2"})
     server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on a loopback port with one password-protected role, stopped (by pid) afterwards."""
+    server = PostgresServer().start()
     yield server
     server.stop()

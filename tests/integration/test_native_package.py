@@ -104,7 +104,9 @@ def test_a_missing_build_lock_and_a_mismatched_builder_are_clear_errors(native_i
 def test_the_arm64_image_carries_an_aarch64_extension_built_under_emulation(native_index, tmp_path, python_base):
     root = _repo(tmp_path / "repo", native_index, python_base)
     debian = root / "3rdparty/debian"
-    (debian / "BUILD").write_text((debian / "BUILD").read_text() + (EXAMPLES_DEBIAN / "BUILD").read_text())
+    examples = (EXAMPLES_DEBIAN / "BUILD").read_text()
+    runtime = examples[examples.index('debian_base(\n    name="python3.11",') :].split("\n)\n")[0] + "\n)\n"
+    (debian / "BUILD").write_text((debian / "BUILD").read_text() + runtime)
     shutil.copy2(EXAMPLES_DEBIAN / "python3.11.lock.json", debian)  # the examples' amd64+arm64 runtime base
     config = (root / "pants.toml").read_text().replace("docker-archive:base.tar", "//3rdparty/debian:python3.11")
     (root / "pants.toml").write_text(config)

@@ -8,12 +8,13 @@ import os
 
 import pytest
 import requests
-from oci_reading import BASE, copy_examples, image_outputs, lamina, layer_names, manifest, top_descriptor
+from oci_reading import BASE, EXAMPLES, copy_examples, image_outputs, lamina, layer_names, manifest, top_descriptor
 
 pytestmark = pytest.mark.integration
 
 WEB = ("src/python/services/web", "web")
 CLI = ("src/python/services/greet_cli", "greet-cli")
+GUESTBOOK = ("src/python/services/guestbook", "guestbook")  # psycopg2, compiled in 3rdparty/debian:builder
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,62 @@ def test_web_image_answers_health_over_loopback(built, load_image, serve_contain
     with serve_container(image) as url:
         assert requests.get(url + "/health", timeout=10).json()["status"] == "ok"
         assert requests.get(url + "/greet/World?shout=true", timeout=10).json()["message"] == "HELLO, WORLD!"
+
+
+def test_guestbook_image_runs_as_nonroot_and_answers_queries_against_postgresql(
+    built, load_image, run_container, postgres
+):
+    root, _, _ = built
+    image = load_image(image_outputs(root, *GUESTBOOK)[1])
+    signed = run_container(image, ["sign", "Ada"], environment=postgres.environment, network="host")
+    assert (signed.exit_code, signed.stdout.strip()) == (0, "Hello, Ada! You are visitor #1."), signed.stderr
+    read = run_container(image, ["read"], environment=postgres.environment, network="host")
+    assert (read.exit_code, read.stdout.strip()) == (0, "Hello, Ada!"), read.stderr
+    whoami = run_container(
+        image, ["-c", "import os; print(os.getuid())"], entrypoint=["/opt/venv/bin/python"], network="none"
+    )
+    assert whoami.stdout.strip() == "65532"
+
+
+def test_a_runtime_base_without_libpq5_fails_naming_the_library_the_extension_and_the_package(built, tmp_path):
+    _, cache, _ = built
+    clone = copy_examples(tmp_path / "examples")
+    debian = clone / "3rdparty/debian"
+    (debian / "BUILD").write_text((debian / "BUILD").read_text().replace('"libpq5",', ""))
+    lamina("generate-lockfiles", "--resolve=3rdparty/debian:python3.11-libpq", cwd=clone, cache=cache)
+    failed = lamina("package", ":".join(GUESTBOOK), cwd=clone, cache=cache, check=False)
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    message = failed.stderr
+    assert "the linux/amd64 image lacks shared libraries its native code needs" in message
+    assert "psycopg2/_psycopg.cpython-311-x86_64-linux-gnu.so needs libpq.so.5" in message
+    assert "The builder 3rdparty/debian:builder ships libpq.so.5 in the Debian package libpq5." in message
+    assert "Add libpq5 to the packages of 3rdparty/debian:python3.11-libpq (at 3rdparty/debian/BUILD:" in message
+    assert "then run `lamina generate-lockfiles --resolve=3rdparty/debian:python3.11-libpq`" in message
+    assert not (clone / "dist" / "src.python.services.guestbook").exists()
+
+
+def _locked_debs(base: str) -> set[str]:
+    lock = json.loads((EXAMPLES / "3rdparty/debian" / f"{base}.lock.json").read_text())
+    return {deb["name"] for deb in lock["architectures"]["amd64"]}
+
+
+def _all_files(root, target):
+    layout, _ = image_outputs(root, *target)
+    return [name for layer in manifest(layout)["layers"] for name in layer_names(layout, layer["digest"])]
+
+
+def test_guestbook_image_holds_no_compiler_headers_dev_packages_or_build_requirements(built):
+    root, _, _ = built
+    names = _all_files(root, GUESTBOOK)
+    assert any(n.endswith("usr/lib/x86_64-linux-gnu/libpq.so.5") for n in names)  # the runtime library, from libpq5
+    assert any("psycopg2/_psycopg" in n and n.endswith(".so") for n in names)  # the compiled extension
+    packages = {n.rsplit("/", 1)[-1].removesuffix(".md5sums") for n in names if "var/lib/dpkg/status.d/" in n}
+    assert "libpq5" in packages
+    assert not {p for p in packages if p.endswith("-dev")}
+    assert not packages & (_locked_debs("builder") - _locked_debs("python3.11-libpq"))  # gcc, binutils, make, ...
+    assert not [n for n in names if "/include/" in n or n.endswith((".h", ".a"))]  # no headers, no static libraries
+    assert not [n for n in names if n.rsplit("/", 1)[-1] in {"gcc", "cc", "c++", "ld", "as", "make", "pg_config"}]
+    assert not _dists(names) & {"pip", "setuptools", "wheel", "packaging"}
 
 
 def _image_files(root, target):
@@ -92,7 +149,7 @@ def test_noop_rebuild_writes_nothing_new(built):
     blobs_before = sorted(p.name for p in (cache / "blobs" / "sha256").iterdir())
     again = lamina("package", "::", cwd=root, cache=cache)
     assert sorted(p.name for p in (cache / "blobs" / "sha256").iterdir()) == blobs_before
-    for target in (WEB, CLI, BASE):
+    for target in (WEB, CLI, GUESTBOOK, BASE):
         assert top_descriptor(image_outputs(root, *target)[0])["digest"] in again.stdout
 
 
@@ -123,7 +180,7 @@ def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, 
         lamina("package", "::", cwd=clone, cache=tmp_path / "other-cache", env={"TZ": "Asia/Kathmandu"})
     finally:
         os.umask(old_umask)
-    for target in (WEB, CLI, BASE):
+    for target in (WEB, CLI, GUESTBOOK, BASE):
         for architecture in ("amd64", "arm64"):
             assert manifest(image_outputs(clone, *target)[0], architecture) == manifest(
                 image_outputs(root, *target)[0], architecture

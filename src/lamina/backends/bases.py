@@ -1,5 +1,5 @@
-"""What an image's ``base=`` names, as one image per platform: a base target built by its
-backend (``debian_base``), or an image read by ``lamina.sources``."""
+"""What an image's ``base=`` (or ``builder=``) names, as one image per platform: a base
+target built by its backend (``debian_base``), or an image read by ``lamina.sources``."""
 
 from __future__ import annotations
 
@@ -17,14 +17,18 @@ def base_images(target: Target, project) -> tuple[Image, ...]:
         raise ImageError(
             f"{target.address} (at {target.build_file}:{target.line}) has no base=; set it, or [oci] default_base in pants.toml"
         )
-    base_target = project.graph.base_target(target)
-    if base_target is None:
+    return spec_images(spec, target, "base", project)
+
+
+def spec_images(spec: str, target: Target, field: str, project) -> tuple[Image, ...]:
+    """The images ``spec`` (``target``'s ``field``: its base or builder) names: a base target's,
+    else the one image a ``lamina.sources`` reference reads (an archive, a layout, a registry)."""
+    named = project.graph.image_target(spec, target, field)
+    if named is None:
         pins = read_pins(project.build_root / project.config.bases_lockfile)
         base = load_base(spec, project.build_root, project.cache, registry_client=project.registry_client, pins=pins)
         return (base,)
-    return target_images(
-        base_target, project, f"{target.address} (at {target.build_file}:{target.line}): base={spec!r}"
-    )
+    return target_images(named, project, f"{target.address} (at {target.build_file}:{target.line}): {field}={spec!r}")
 
 
 def target_images(base_target: Target, project, named_by: str) -> tuple[Image, ...]:

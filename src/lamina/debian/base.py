@@ -26,7 +26,7 @@ from lamina.transport import Transport
 if TYPE_CHECKING:
     from lamina.debian.unpack import UnpackedDeb
 
-LAYER_FORMAT = 2
+LAYER_FORMAT = 3  # 3: status.d/<package>.md5sums
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Debian architecture -> OCI platform (architecture, variant)
 PLATFORMS = {

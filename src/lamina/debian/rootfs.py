@@ -2,10 +2,12 @@
 users and groups, the CA bundle, ``/tmp``, a home for the nonroot user, the loader's
 ``/etc/ld.so.cache``, the compilers' ``update-alternatives`` links (``cc``, ``c++``: a
 builder's toolchain), and the package database that image scanners read
-(``/var/lib/dpkg/status.d/<package>``, as distroless writes it)."""
+(``/var/lib/dpkg/status.d/<package>`` and its ``.md5sums`` file list, as distroless
+writes them)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -57,7 +59,9 @@ def synthesized(debs: Sequence[UnpackedDeb], files: Sequence[TarEntry], architec
         TarEntry(NONROOT_HOME, DIRECTORY, 0o700, uid=NONROOT_UID, gid=NONROOT_UID),
         TarEntry.dir("var/lib/dpkg/status.d"),
     ]
-    entries += [TarEntry.file(f"var/lib/dpkg/status.d/{deb.name}", deb.control.encode()) for deb in debs]
+    for deb in debs:
+        entries.append(TarEntry.file(f"var/lib/dpkg/status.d/{deb.name}", deb.control.encode()))
+        entries.append(TarEntry.file(f"var/lib/dpkg/status.d/{deb.name}.md5sums", md5sums(deb)))
     bundle = ca_bundle(debs)
     if bundle is not None:
         entries.append(TarEntry.file(CA_BUNDLE, bundle))
@@ -68,6 +72,16 @@ def synthesized(debs: Sequence[UnpackedDeb], files: Sequence[TarEntry], architec
     if cache is not None:
         entries.append(TarEntry.file(LD_SO_CACHE, cache))
     return entries + alternatives({entry.path for entry in files})
+
+
+def md5sums(deb: UnpackedDeb) -> bytes:
+    """The package's file list as dpkg's ``md5sums`` has it (``MD5  path`` per regular file):
+    which package owns a file, for image scanners and for lamina's own library advice."""
+    return "".join(
+        f"{hashlib.md5(entry.read(), usedforsecurity=False).hexdigest()}  {entry.path}\n"
+        for entry in deb.entries
+        if entry.kind == FILE
+    ).encode()
 
 
 def alternatives(paths: set[str]) -> list[TarEntry]:

@@ -146,9 +146,13 @@ class BuildGraph:
 
     def base_target(self, image: Target) -> Target | None:
         """The target an image's ``base=`` names, or None when it names an image another way
-        (``docker-archive:...``, ``scratch``, a registry reference). A ``dir:name`` whose
-        directory holds a BUILD file is an address and must name a target."""
-        spec = image.get("base") or self.config.default_base
+        (``docker-archive:...``, ``scratch``, a registry reference)."""
+        return self.image_target(image.get("base") or self.config.default_base, image, "base")
+
+    def image_target(self, spec: str | None, image: Target, field: str) -> Target | None:
+        """The target ``spec`` (an image's ``field``) names, or None when it names an image
+        another way. A ``dir:name`` whose directory holds a BUILD file is an address and must
+        name a target."""
         if not spec or spec == "scratch" or spec.split(":", 1)[0] in BASE_SCHEMES:
             return None
         if spec.startswith((":", "//")) or self._is_build_directory(spec):
@@ -159,7 +163,7 @@ class BuildGraph:
         names_registry = bool(rest) and ("." in first or ":" in first or first == "localhost")
         if close and not names_registry:
             raise AddressError(
-                f"{image.address} (at {image.build_file}:{image.line}): base={spec!r} names no target; did you mean "
+                f"{image.address} (at {image.build_file}:{image.line}): {field}={spec!r} names no target; did you mean "
                 f"//{close[0]}? (an image on Docker Hub is written with its registry: docker.io/{spec})"
             )
         return None

@@ -108,7 +108,8 @@ Generator = Callable[[Target, Any], list]  # (generator target, GenerationContex
 Synthesizer = Callable[[Any], list]  # config -> [(generator, its generated targets)] no BUILD file declares
 Inferrer = Callable[[Target, Any], list]  # (target, build graph) -> the targets it depends on beyond its explicit ones
 BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
-LibraryPackages = Callable[..., str]  # (base target, project, platform, sonames, dirs) -> what to add, as advice
+# (base target, project, platform, sonames, dirs, {soname: Debian package the builder ships it in}) -> advice
+LibraryPackages = Callable[..., str]
 
 
 @dataclass

@@ -147,7 +147,7 @@ def _index_file(entry: object, project_url: str, index: str) -> IndexFile | None
     if not sha256 or not isinstance(href, str):
         return None
     if not isinstance(filename, str) or not _PLAIN_NAME.fullmatch(filename) or not _SHA256.fullmatch(str(sha256)):
-        log.info("package index %s lists a file with an unusable name or hash (%r); ignored", redact(index), filename)
+        log.debug("package index %s lists a file with an unusable name or hash (%r); ignored", redact(index), filename)
         return None
     metadata = entry.get("core-metadata") or entry.get("data-dist-info-metadata")
     metadata_sha256 = metadata.get("sha256") if isinstance(metadata, dict) else None

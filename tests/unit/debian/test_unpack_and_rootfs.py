@@ -3,6 +3,7 @@ and lamina makes what those scripts would have made."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 
@@ -59,6 +60,11 @@ def test_synthesized_files_cover_users_tmp_home_bundle_and_package_database(deb)
     assert entries["tmp"].mode == 0o1777
     assert (entries["home/nonroot"].uid, entries["home/nonroot"].mode) == (65532, 0o700)
     assert entries["var/lib/dpkg/status.d/demo"].data.startswith(b"Package: demo\n")
+    listed = entries["var/lib/dpkg/status.d/demo.md5sums"].data.decode().splitlines()
+    tool = hashlib.md5(b"#!/bin/false\n").hexdigest()
+    assert f"{tool}  usr/bin/tool" in listed  # as dpkg's md5sums
+    assert "usr/share/doc/demo/copyright" in {line.split("  ")[1] for line in listed}
+    assert not [line for line in listed if line.endswith(("tool-link", "tool-alias", "changelog.gz"))]
     bundle = entries[CA_BUNDLE.lstrip("/")].data
     assert bundle.index(b"\nA\n") < bundle.index(b"\nB\n") and bundle.count(b"-----END CERTIFICATE-----\n") == 2
 

@@ -3,6 +3,7 @@ what its lock must have been made for."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from lamina.backends.built import BuiltImage, output_stem
@@ -105,27 +106,33 @@ def package_debian_base(target: Target, project) -> BuiltImage:
     )
 
 
-def library_advice(target: Target, project, platform, sonames: list[str], dirs: list[str]) -> str:
-    """Which packages to add to the ``debian_base`` ``target`` for ``sonames``, found in its
-    archives' Contents index (read only now, when something is missing)."""
+def library_advice(
+    target: Target, project, platform, sonames: list[str], dirs: list[str], known: Mapping[str, str] | None = None
+) -> str:
+    """Which packages to add to the ``debian_base`` ``target`` for ``sonames``: those ``known``
+    (from the builder's package database), the rest found in the target's archives' Contents
+    index (read only now, when something is missing)."""
     from lamina.debian.archive import Keyring, fetch_release
     from lamina.debian.contents import packages_shipping
     from lamina.errors import LaminaError
 
-    architecture = next((deb for deb, (oci, _) in PLATFORMS.items() if oci == platform.architecture), None)
     where = f"{target.address} (at {target.build_file}:{target.line})"
     fix = f"then run `{regenerate_command(target)}`"
-    try:
-        keyring = Keyring(project.config.debian_keyring)
-        verify = project.config.debian_verify_signatures
-        releases = [
-            fetch_release(s, project.transport, keyring, verify=verify) for s in target_sources(target, project)
-        ]
-        paths = [f"{d}/{s}" for d in dirs for s in sonames]
-        found = packages_shipping(releases, architecture or "", paths, project.transport, project.cache)
-    except LaminaError as err:
-        return f"Add the Debian packages that ship {', '.join(sonames)} to the packages of {where}, {fix} ({err})."
-    packages = {soname: pkg for path, pkg in sorted(found.items()) for soname in sonames if path.endswith("/" + soname)}
+    packages = dict(known or {})
+    unknown = [s for s in sonames if s not in packages]
+    if unknown:
+        architecture = next((deb for deb, (oci, _) in PLATFORMS.items() if oci == platform.architecture), None)
+        try:
+            keyring = Keyring(project.config.debian_keyring)
+            verify = project.config.debian_verify_signatures
+            releases = [
+                fetch_release(s, project.transport, keyring, verify=verify) for s in target_sources(target, project)
+            ]
+            paths = [f"{d}/{s}" for d in dirs for s in unknown]
+            found = packages_shipping(releases, architecture or "", paths, project.transport, project.cache)
+        except LaminaError as err:
+            return f"Add the Debian packages that ship {', '.join(sonames)} to the packages of {where}, {fix} ({err})."
+        packages |= {s: pkg for path, pkg in sorted(found.items()) for s in unknown if path.endswith("/" + s)}
     advice = []
     if packages:
         advice.append(f"Add {', '.join(sorted(set(packages.values())))} to the packages of {where}, {fix}.")

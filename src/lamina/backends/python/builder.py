@@ -1,7 +1,8 @@
-"""The builder of an image's compiled sdists: the target named by ``python_image(builder=...)``
-or ``[python] builder`` (a ``debian_base`` with a compiler and CPython's headers, or any base
-target), built for the image's architecture, checked to run the same CPython X.Y, machine
-and libc as the image, and unpacked once into the cache (``trees/``) for the sandbox."""
+"""The builder of an image's compiled sdists, named by ``python_image(builder=...)`` or
+``[python] builder``: a ``debian_base`` with a compiler and CPython's headers, or any image a
+base may name (``docker-archive:``, ``oci-layout:``, a registry reference) that carries them.
+It is taken for the image's architecture, checked to run the same CPython X.Y, machine and
+libc as the image, and unpacked once into the cache (``trees/``) for the sandbox."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from lamina.backends.bases import target_images
+from lamina.backends.bases import spec_images
 from lamina.backends.python.platform_probe import probe_base
 from lamina.cache import Cache
 from lamina.errors import ImageError
@@ -50,24 +51,23 @@ def unpacked(image: Image, cache: Cache) -> Path:
 
 def builder_for(target: Target, spec: str, project, base: Image, platform: TargetPlatform) -> Builder:
     """The builder ``spec`` names for ``target``'s image on ``base`` (whose platform is ``platform``)."""
-    builder_target = project.graph.address_of(spec, relative_to=target.address.spec_path, context=target)
+    named = project.graph.image_target(spec, target, "builder")
+    name = str(named.address) if named is not None else spec
     where = f"{target.address} (at {target.build_file}:{target.line})"
-    images = target_images(builder_target, project, f"{where}: builder={spec!r}")
+    images = spec_images(spec, target, "builder", project)
     architecture = base.platform.architecture
     image = next((i for i in images if i.platform.architecture == architecture), None)
     if image is None:
-        raise ImageError(
-            f"{where}: the builder {builder_target.address} has no {architecture} image; add {architecture!r} to its "
-            "architectures"
-        )
+        fix = f"add {architecture!r} to its architectures" if named is not None else f"name a {architecture} image"
+        raise ImageError(f"{where}: the builder {name} has no {architecture} image; {fix}")
     built_for, _ = probe_base(image, project.cache)
     mine = (".".join(built_for.python_version.split(".")[:2]), built_for.machine, built_for.libc)
     theirs = (".".join(platform.python_version.split(".")[:2]), platform.machine, platform.libc)
     if mine != theirs or tuple(built_for.libc_version) > tuple(platform.libc_version):
         raise ImageError(
-            f"{where}: the builder {builder_target.address} runs CPython {mine[0]} on {mine[1]} with "
+            f"{where}: the builder {name} runs CPython {mine[0]} on {mine[1]} with "
             f"{mine[2]} {'.'.join(map(str, built_for.libc_version))}, but the image runs CPython {theirs[0]} on "
             f"{theirs[1]} with {theirs[2]} {'.'.join(map(str, platform.libc_version))}; wheels built there would not "
             "load here: give the builder the image's Python and suite"
         )
-    return Builder(str(builder_target.address), unpacked(image, project.cache), built_for.interpreter, image.digest)
+    return Builder(name, unpacked(image, project.cache), built_for.interpreter, image.digest)

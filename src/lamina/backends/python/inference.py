@@ -230,10 +230,11 @@ def infer_python_source(target: Target, graph) -> list[Target]:
 
 
 def infer_python_image(target: Target, graph) -> list[Target]:
-    """An image depends on its entry point's source and on its base target."""
+    """An image depends on its entry point's source and on its base and builder targets."""
     source, _ = PythonInference.of(graph).entry_point(target)
     base = graph.base_target(target)
-    return [source] if base is None else [source, base]
+    builder = graph.image_target(target.get("builder") or graph.config.python_builder, target, "builder")
+    return [t for t in (source, base, builder) if t is not None]
 
 
 def infer_pex_binary(target: Target, graph) -> list[Target]:

@@ -19,7 +19,7 @@ from lamina.backends.bases import base_images
 from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import AppFile, app_layer
-from lamina.backends.python.builder import builder_for
+from lamina.backends.python.builder import Builder, builder_for
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probe_base
@@ -106,18 +106,19 @@ def _image_on(base: Image, target: Target, project, request: _Request, app) -> t
     third_party = ThirdParty(cache, project.index, max_workers=config.max_workers)
     if request.requirements:
         native = _native_build(target, project, base, platform, request.lock)
+        builder = native.builder if native is not None else None
         deps_layer, dists, deps_natives = third_party.layer(
             ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout, native)
         )
     else:
-        (deps_layer, deps_natives), dists = third_party.empty_layer(platform, layout), []
+        (deps_layer, deps_natives), dists, builder = third_party.empty_layer(platform, layout), [], None
     env = image_env(base, config.venv_dir, target.get("env", {}))
     library_path = [d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d.startswith("/")]
     missing = missing_libraries(
         deps_natives.files + app_natives.files, deps_natives.libraries + app_natives.libraries, libraries, library_path
     )
     if missing:
-        raise ImageError(_missing_message(target, project, base, missing))
+        raise ImageError(_missing_message(target, project, base, missing, builder))
     image = append_layer(base, deps_layer, created_by=f"lamina: third-party requirements of {target.address}")
     image = append_layer(image, app_layer_, created_by=f"lamina: application {target.address}")
     image = configure(
@@ -135,8 +136,12 @@ def _image_on(base: Image, target: Target, project, request: _Request, app) -> t
     return image, dists
 
 
-def _missing_message(target: Target, project, base: Image, missing: list[MissingLibrary]) -> str:
-    """Which files need which libraries the image lacks, and where they would come from."""
+def _missing_message(
+    target: Target, project, base: Image, missing: list[MissingLibrary], builder: Builder | None
+) -> str:
+    """Which files need which libraries the image lacks, and where they would come from: the
+    package the builder's own package database says ships each (the builder had them, or
+    the code would not have linked), else the base target's advice."""
     lines = [
         (
             f"{target.address} (at {target.build_file}:{target.line}): the {base.platform} image lacks shared "
@@ -146,16 +151,33 @@ def _missing_message(target: Target, project, base: Image, missing: list[Missing
     for item in missing:
         searched = f" (searched {', '.join(item.searched)})" if item.searched else ""
         lines.append(f"  {item.file.owner}: {item.file.path} needs {item.soname}{searched}")
+    sonames = sorted({item.soname for item in missing})
+    dirs = sorted({d for m in missing for d in m.searched})
+    known = _builder_packages(builder, sonames, dirs) if builder is not None else {}
+    if known:
+        lines.append(
+            f"The builder {builder.address} ships "
+            + ", ".join(f"{soname} in the Debian package {package}" for soname, package in sorted(known.items()))
+            + "."
+        )
     base_target = project.graph.base_target(target)
     hints = project.registry.library_packages.get(base_target.alias) if base_target is not None else None
-    sonames = sorted({item.soname for item in missing})
     if hints is not None:
-        lines.append(
-            hints(base_target, project, base.platform, sonames, sorted({d for m in missing for d in m.searched}))
-        )
+        lines.append(hints(base_target, project, base.platform, sonames, dirs, known))
     else:
         lines.append(f"Use a base image that ships {', '.join(sonames)}, or pin versions that bundle them.")
     return "\n".join(lines)
+
+
+def _builder_packages(builder: Builder, sonames: list[str], dirs: list[str]) -> dict[str, str]:
+    """``{soname: Debian package}`` from the builder's package database, where it has them."""
+    from lamina.debian.package_files import packages_shipping
+
+    found = packages_shipping(builder.rootfs, [posixpath.join(d, s) for s in sonames for d in dirs])
+    packages: dict[str, str] = {}
+    for path, package in sorted(found.items()):
+        packages.setdefault(posixpath.basename(path), package)
+    return packages
 
 
 def _check_layout(target: Target) -> None:
