@@ -84,13 +84,14 @@ def tree_digest(root: Path) -> dict[str, str]:
     }
 
 
-def native_sdist(destination: Path) -> Path:
-    """The C-extension fixture ``tests/data/native-sdist`` as an sdist, with fixed names and times."""
-    source = Path(__file__).resolve().parents[1] / "data" / "native-sdist" / "hello_native-1.0"
-    path = destination / "hello_native-1.0.tar.gz"
+def native_sdist(destination: Path, fixture: str = "native-sdist/hello_native-1.0") -> Path:
+    """A source tree under ``tests/data`` (by default the C-extension fixture) as an sdist,
+    with fixed names and times."""
+    source = Path(__file__).resolve().parents[1] / "data" / fixture
+    path = destination / f"{source.name}.tar.gz"
     with tarfile.open(path, "w:gz") as archive:
         for file in sorted(source.iterdir()):
-            info = tarfile.TarInfo(f"hello_native-1.0/{file.name}")
+            info = tarfile.TarInfo(f"{source.name}/{file.name}")
             data = file.read_bytes()
             info.size, info.mtime, info.mode = len(data), 315532800, 0o644
             archive.addfile(info, io.BytesIO(data))

@@ -17,7 +17,7 @@ from small_repo import download_wheelhouse, native_sdist
 
 BUILDER = Path(__file__).resolve().parents[1] / "data" / "builder" / "3rdparty" / "debian"
 EXAMPLES_DEBIAN = Path(__file__).resolve().parents[2] / "examples" / "3rdparty" / "debian"
-MAIN = 'import hello_native\n\n\ndef main():\n    print(hello_native.greet("image"))\n'
+MAIN = 'import hello_asking\nimport hello_native\n\n\ndef main():\n    print(hello_native.greet("image"), hello_asking.asked())\n'
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,7 @@ def native_index(tmp_path_factory):
     """A package index on loopback with the C-extension sdist and its build requirements."""
     files = download_wheelhouse(tmp_path_factory.mktemp("files"))  # setuptools, wheel, packaging among them
     native_sdist(files)
+    native_sdist(files, "asking-sdist/hello_asking-1.0")  # its backend asks for tabulate to build
     server = IndexServer(files).start()
     yield server.url
     server.stop()
@@ -40,7 +41,7 @@ def _repo(root: Path, index_url: str, base: Path, builder: str = "builder", remo
             + '[oci]\ndefault_base = "docker-archive:base.tar"\n'
         ),
         "3rdparty/python/BUILD": "python_requirements(name='reqs')\n",
-        "3rdparty/python/requirements.txt": "hello-native\n",
+        "3rdparty/python/requirements.txt": "hello-native\nhello-asking\n",
         "src/app/BUILD": "python_sources()\npython_image(name='img', entry_point='app.main:main')\n",
         "src/app/main.py": MAIN,
         "src/app/__init__.py": "",
@@ -61,7 +62,9 @@ def test_a_native_sdist_is_built_in_the_builder_and_runs(
     shared = _repo(tmp_path / "three" / "repo", native_index, python_base, remote_cache=f"{registry.address}/cache")
     (root / "pants.toml").write_text((shared / "pants.toml").read_text())  # the first machine shares what it builds
     locked = lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "c1")
-    assert "build requirements of hello_native-1.0.tar.gz" in locked.stdout
+    assert "build requirements of hello_asking-1.0.tar.gz, hello_native-1.0.tar.gz" in locked.stdout
+    build_lock = (root / "3rdparty/python/default.build.lock").read_text()
+    assert "\ntabulate==" in build_lock  # what get_requires_for_build_wheel asked for, asked in the builder
     first = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
     assert "building hello_native-1.0.tar.gz in 3rdparty/debian:builder" in first.stderr
     again = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
@@ -77,7 +80,8 @@ def test_a_native_sdist_is_built_in_the_builder_and_runs(
     layout, archive = image_outputs(root, "src/app", "img")
     assert top_descriptor(layout) == top_descriptor(image_outputs(other, "src/app", "img")[0])
     result = run_container(load_image(archive))
-    assert (result.exit_code, result.stdout.strip()) == (0, "Hello, image, from C!"), result.stderr
+    expected = "Hello, image, from C! built with what the backend asked for"
+    assert (result.exit_code, result.stdout.strip()) == (0, expected), result.stderr
     shipped = [name for layer in manifest(layout)["layers"] for name in layer_names(layout, layer["digest"])]
     assert any(name.endswith(".so") and "hello_native" in name for name in shipped)
     assert not any(name.endswith(("/gcc", "/cc", "Python.h")) or "/include/" in name for name in shipped)
@@ -87,17 +91,32 @@ def test_a_native_sdist_is_built_in_the_builder_and_runs(
 def test_a_missing_build_lock_and_a_mismatched_builder_are_clear_errors(native_index, tmp_path, python_base):
     root = _repo(tmp_path / "repo", native_index, python_base)
     lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "cache")
-    (root / "3rdparty/python/default.build.lock").unlink()
+    build_lock = root / "3rdparty/python/default.build.lock"
+    trixie = _repo(tmp_path / "trixie", native_index, python_base, builder="trixie-python")
+    for lock in ("default.lock", "default.build.lock"):
+        shutil.copy2(root / "3rdparty/python" / lock, trixie / "3rdparty/python" / lock)
+    kept, skipping = [], False
+    for line in build_lock.read_text().splitlines(keepends=True):
+        skipping = line.startswith("tabulate==") or (skipping and line[:1].isspace())
+        kept.append("" if skipping else line)
+    build_lock.write_text("".join(kept))  # stale: without what hello_asking's backend asks for
+    stale = lamina("package", "src/app:img", cwd=root, cache=tmp_path / "cache", check=False)
+    assert stale.returncode == 1
+    assert (
+        "default.build.lock does not pin tabulate>=0.9, which hello_asking-1.0.tar.gz needs to build; "
+        "run `lamina generate-lockfiles --resolve=python-default`" in stale.stderr
+    ), stale.stderr
+    build_lock.unlink()
     missing = lamina("package", "src/app:img", cwd=root, cache=tmp_path / "cache", check=False)
     assert missing.returncode == 1
-    assert "hello_native-1.0.tar.gz must be built, but resolve 'python-default' has no build lock" in missing.stderr
+    assert "hello_asking-1.0.tar.gz must be built, but resolve 'python-default' has no build lock" in missing.stderr
     assert "run `lamina generate-lockfiles --resolve=python-default`" in missing.stderr
-    trixie = _repo(tmp_path / "trixie", native_index, python_base, builder="trixie-python")
-    lamina("generate-lockfiles", "--resolve=python-default", cwd=trixie, cache=tmp_path / "cache")
-    mismatch = lamina("package", "src/app:img", cwd=trixie, cache=tmp_path / "cache", check=False)
-    assert mismatch.returncode == 1
-    assert "the builder 3rdparty/debian:trixie-python runs CPython 3.13" in mismatch.stderr
-    assert "but the image runs CPython 3.11" in mismatch.stderr
+    for goal in ("package", "generate-lockfiles"):  # at lock time too: the builder is asked what to lock
+        mismatch = lamina(goal, "src/app:img" if goal == "package" else "--resolve=python-default", cwd=trixie,
+                          cache=tmp_path / "cache", check=False)  # fmt: skip
+        assert mismatch.returncode == 1
+        assert "the builder 3rdparty/debian:trixie-python runs CPython 3.13" in mismatch.stderr
+        assert "but the image runs CPython 3.11" in mismatch.stderr
 
 
 @pytest.mark.integration

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.integration
 CLI = ("src/python/services/greet_cli", "greet-cli")
 WEB = ("src/python/services/web", "web")
 PUBLISHED = re.compile(
-    r"^(\S+)@(sha256:[0-9a-f]{64})  \((\d+) blobs uploaded, ([\d,]+) bytes; (\d+) mounted; (\d+) already there\)$", re.MULTILINE
+    r"^(\S+)@(sha256:[0-9a-f]{64})  \((\d+) blobs uploaded, ([\d,]+) bytes; (\d+) mounted; (\d+) already there\)$",
+    re.MULTILINE,
 )
 
 

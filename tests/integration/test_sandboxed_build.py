@@ -20,11 +20,12 @@ from lamina.download import fetch_all
 from lamina.project import load_project
 from lamina.python.index import PackageIndex
 from lamina.python.lockfile import load_lockfile
-from lamina.python.sandboxed_build import build_in_sandbox, prepare_rootfs
+from lamina.python.sandboxed_build import SandboxedBuild, build_in_sandbox, prepare_rootfs
 from lamina.transport import Transport
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 LAMINA_LOCK = Path(__file__).resolve().parents[2] / "3rdparty/python/requirements.lock"
+PYTHON = "/usr/bin/python3.11"  # the builder's interpreter
 
 
 @pytest.fixture(scope="module")
@@ -62,18 +63,15 @@ def test_a_c_extension_builds_in_the_sandbox_reproducibly(builders, build_wheels
         server.bind(("127.0.0.1", 0))
         server.listen()
         probes = {"HELLO_NATIVE_PROBE_PORT": str(server.getsockname()[1]), "HELLO_NATIVE_PROBE_PATH": str(outside)}
-        first = build_in_sandbox(
-            sdist, sdist.name, rootfs=builder, python="/usr/bin/python3.11", build_wheels=build_wheels,
-            scratch=_empty(tmp_path / "one"), environment=probes,
-        )  # fmt: skip
+        build = SandboxedBuild(builder, PYTHON, build_wheels, _empty(tmp_path / "one"), environment=probes)
+        first = build_in_sandbox(sdist, sdist.name, build)
     assert "probe: no network" in first.log and "probe: write refused" in first.log, first.log
     assert not outside.exists()
     assert first.path.name == "hello_native-1.0-cp311-cp311-linux_x86_64.whl"
     assert wheel_machine(first.path) == {"x86_64"}
     second = build_in_sandbox(
-        sdist, sdist.name, rootfs=builder, python="/usr/bin/python3.11", build_wheels=build_wheels,
-        scratch=_empty(tmp_path / "elsewhere" / "two"),
-    )  # fmt: skip
+        sdist, sdist.name, SandboxedBuild(builder, PYTHON, build_wheels, _empty(tmp_path / "elsewhere" / "two"))
+    )
     assert hashlib.sha256(first.path.read_bytes()).digest() == hashlib.sha256(second.path.read_bytes()).digest()
     unpacked = _empty(tmp_path / "installed")
     shutil.unpack_archive(first.path, unpacked, format="zip")
@@ -92,9 +90,8 @@ def _empty(path: Path) -> Path:
 def test_an_arm64_extension_builds_under_emulation(builders, build_wheels, tmp_path):
     sdist = native_sdist(tmp_path)
     built = build_in_sandbox(
-        sdist, sdist.name, rootfs=builders["arm64"], python="/usr/bin/python3.11", build_wheels=build_wheels,
-        scratch=_empty(tmp_path / "arm64"),
-    )  # fmt: skip
+        sdist, sdist.name, SandboxedBuild(builders["arm64"], PYTHON, build_wheels, _empty(tmp_path / "arm64"))
+    )
     assert built.path.name == "hello_native-1.0-cp311-cp311-linux_aarch64.whl"
     assert wheel_machine(built.path) == {"aarch64"}
 

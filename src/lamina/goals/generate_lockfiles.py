@@ -4,6 +4,7 @@ requirement targets, and each ``debian_base`` from its verified Debian archives.
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -13,6 +14,8 @@ from lamina.errors import AddressError, ConfigError, RegistryError
 from lamina.registry.pins import write_pins
 from lamina.registry.reference import parse_reference
 from lamina.sources import SCHEMES as BASE_SCHEMES
+
+log = logging.getLogger(__name__)
 
 NAME = "generate-lockfiles"
 REGISTRY_BASES = "registry-bases"  # the --resolve name of the registry bases' pins
@@ -131,7 +134,9 @@ def run(args: argparse.Namespace, project) -> int:
 
 
 def _lock_build_requirements(project, resolve: str, output: Path, lock) -> None:
-    """The build lock beside ``output``: what the resolve's sdist-only distributions need to build."""
+    """The build lock beside ``output``: what the resolve's sdist-only distributions need to
+    build, ``[build-system] requires`` and, asked in the builder of an image of the resolve,
+    what their backends' ``get_requires_for_build_wheel`` adds."""
     from lamina.download import fetch_all
     from lamina.python.build_lock import build_lock_path, sdist_build_requirements, sdists_to_build
     from lamina.python.lockfile import load_lockfile
@@ -144,5 +149,44 @@ def _lock_build_requirements(project, resolve: str, output: Path, lock) -> None:
     requirements = sorted({r for f in sdists for r in sdist_build_requirements(paths[f.sha256], f.filename)})
     build_lock = build_lock_path(output)
     lock(requirements, build_lock)
+    builder = _builder_of(project, resolve)
+    if builder is None:
+        log.info(
+            "no python_image of resolve %r names a builder ([python] builder, or builder=): what the build backends "
+            "of its sdists ask for beyond [build-system] requires is not locked", resolve,
+        )  # fmt: skip
+    else:
+        third_party, platform = builder
+        locked = load_lockfile(build_lock, resolve_name=resolve)
+        asked = {r for f in sdists for r in third_party(f, paths[f.sha256], locked, platform)}
+        if not asked <= set(requirements):
+            requirements = sorted(set(requirements) | asked)
+            lock(requirements, build_lock)
     names = ", ".join(f.filename for f in sdists)
     print(f"wrote {build_lock.relative_to(config.build_root)} ({len(requirements)} build requirements of {names})")
+
+
+def _builder_of(project, resolve: str):
+    """How to ask a build backend for its requirements in the builder of the first image (by
+    address) of ``resolve`` that names one, on its first platform: ``(ask, platform)``; None
+    when no image of the resolve names a builder."""
+    from lamina.backends.bases import base_images
+    from lamina.backends.python.builder import builder_for
+    from lamina.backends.python.platform_probe import probe_base
+    from lamina.backends.python.third_party import ThirdParty
+
+    graph = project.graph
+    for target in sorted(graph.targets.values(), key=lambda t: str(t.address)):
+        spec = target.get("builder") or project.config.python_builder
+        if target.alias != "python_image" or not spec or graph.resolve_of(target) != resolve:
+            continue
+        base = base_images(target, project)[0]
+        platform, _ = probe_base(base, project.cache)
+        builder = builder_for(target, spec, project, base, platform)
+        third_party = ThirdParty(project.cache, project.index, max_workers=project.config.max_workers)
+
+        def ask(artifact, sdist, build_lock, platform, builder=builder, third_party=third_party):
+            return third_party.build_requirements(artifact, sdist, builder, platform, build_lock)
+
+        return ask, platform
+    return None

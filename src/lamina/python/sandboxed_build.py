@@ -11,11 +11,15 @@ the builder's own CPython on a small PEP 517 frontend that calls the sdist's bac
 
 from __future__ import annotations
 
+import json
+import subprocess
 import tarfile
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
 
 from lamina import sandbox
 from lamina.errors import BuildError
@@ -24,9 +28,10 @@ from lamina.oci.rootfs import extract
 
 SOURCE, OUTPUT, BUILD_ENV = "/tmp/src", "/tmp/out", "/tmp/buildenv"
 
-# A PEP 517 frontend small enough to read: the backend named by pyproject.toml, or setuptools' legacy one.
+# A PEP 517 frontend small enough to read: the backend named by pyproject.toml (or setuptools'
+# legacy one) asked one hook, ``build`` (build_wheel) or ``requires`` (get_requires_for_build_wheel).
 FRONTEND = """
-import importlib, os, sys, tomllib
+import importlib, json, os, sys, tomllib
 os.chdir(%(src)r)
 try:
     with open("pyproject.toml", "rb") as handle:
@@ -38,8 +43,13 @@ module, _, attribute = system.get("build-backend", "setuptools.build_meta:__lega
 backend = importlib.import_module(module)
 for part in filter(None, attribute.split(".")):
     backend = getattr(backend, part)
-print("built", backend.build_wheel(%(out)r))
+if sys.argv[1] == "requires":
+    asked = getattr(backend, "get_requires_for_build_wheel", lambda: [])()
+    print("lamina-requires", json.dumps([str(r) for r in asked]))
+else:
+    print("built", backend.build_wheel(%(out)r))
 """ % {"src": SOURCE, "out": OUTPUT}
+_REQUIRES_MARK = "lamina-requires "
 
 
 def _unpack_sdist(sdist: Path, filename: str, destination: Path) -> Path:
@@ -81,38 +91,63 @@ def prepare_rootfs(image: Image, destination: Path) -> Path:
     return destination
 
 
-def build_in_sandbox(
-    sdist: Path,
-    filename: str,
-    *,
-    rootfs: Path,
-    python: str,
-    build_wheels: Sequence[Path],
-    scratch: Path,
-    environment: Mapping[str, str] | None = None,
-) -> BuiltWheel:
-    """The wheel built from ``sdist`` in ``rootfs`` by its interpreter ``python``; ``scratch``
-    is an empty directory of the caller's, ``environment`` what the build may see besides
-    the sandbox's fixed variables."""
-    source = _unpack_sdist(sdist, filename, scratch / "sdist")
-    build_env, output = scratch / "buildenv", scratch / "out"
+@dataclass(frozen=True)
+class SandboxedBuild:
+    """Where and with what an sdist is built: the builder's tree and interpreter, the build
+    requirements' wheels, an empty scratch directory of the caller's, and what the build may
+    see besides the sandbox's fixed variables."""
+
+    rootfs: Path
+    python: str
+    build_wheels: Sequence[Path]
+    scratch: Path
+    environment: Mapping[str, str] | None = None
+
+
+def _run_hook(sdist: Path, filename: str, build: SandboxedBuild, hook: str) -> tuple[Path, subprocess.CompletedProcess]:
+    """Run the frontend's ``hook`` on ``sdist`` in the sandbox; the output directory and the result."""
+    source = _unpack_sdist(sdist, filename, build.scratch / "sdist")
+    build_env, output = build.scratch / "buildenv", build.scratch / "out"
     build_env.mkdir()
     output.mkdir()
-    _install_pure(build_wheels, build_env)
+    _install_pure(build.build_wheels, build_env)
     result = sandbox.run(
-        rootfs,
-        [python, "-c", FRONTEND],
+        build.rootfs,
+        [build.python, "-c", FRONTEND, hook],
         mounts=[
             sandbox.Mount(source, SOURCE, writable=True),
             sandbox.Mount(build_env, BUILD_ENV),
             sandbox.Mount(output, OUTPUT, writable=True),
         ],
-        environment={**(environment or {}), "PYTHONPATH": BUILD_ENV},
+        environment={**(build.environment or {}), "PYTHONPATH": BUILD_ENV},
         workdir=SOURCE,
     )
+    return output, result
+
+
+def _failure(filename: str, what: str, result: subprocess.CompletedProcess) -> BuildError:
+    tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-25:])
+    return BuildError(f"{what} {filename} in the sandbox failed (exit {result.returncode}):\n{tail}")
+
+
+def build_in_sandbox(sdist: Path, filename: str, build: SandboxedBuild) -> BuiltWheel:
+    """The wheel built from ``sdist`` (named ``filename``) by the builder's interpreter."""
+    output, result = _run_hook(sdist, filename, build, "build")
     built = sorted(output.glob("*.whl"))
-    log = result.stdout + result.stderr
     if result.returncode != 0 or len(built) != 1:
-        tail = "\n".join(log.strip().splitlines()[-25:])
-        raise BuildError(f"building {filename} in the sandbox failed (exit {result.returncode}):\n{tail}")
-    return BuiltWheel(built[0], log)
+        raise _failure(filename, "building", result)
+    return BuiltWheel(built[0], result.stdout + result.stderr)
+
+
+def requires_in_sandbox(sdist: Path, filename: str, build: SandboxedBuild) -> list[str]:
+    """What the sdist's backend asks for besides ``[build-system] requires``
+    (``get_requires_for_build_wheel``), asked in the sandbox as the build would be."""
+    _, result = _run_hook(sdist, filename, build, "requires")
+    lines = [line for line in result.stdout.splitlines() if line.startswith(_REQUIRES_MARK)]
+    if result.returncode != 0 or len(lines) != 1:
+        raise _failure(filename, "asking the build requirements of", result)
+    try:
+        asked = json.loads(lines[0].removeprefix(_REQUIRES_MARK))
+        return [str(Requirement(text)) for text in asked]
+    except (ValueError, TypeError, InvalidRequirement) as err:
+        raise BuildError(f"{filename}: its backend asked for invalid build requirements ({err})") from None

@@ -96,8 +96,11 @@ def test_pip_tools_options_comments_and_both_hash_spellings(tmp_path):
         ([f"attrs>=23 --hash=sha256:{HASH}"], 1, "not pinned"),
         ([f"attrs==23.* --hash=sha256:{HASH}"], 1, "not pinned"),
         ([f"attrs @ https://example.invalid/attrs-23.2.0.tar.gz --hash=sha256:{HASH}"], 1, "not pinned"),
-        (["# header", "attrs==23.2.0", "    # via -r requirements.in", f"six==1.16.0 --hash=sha256:{HASH}"], 2,
-         "has no --hash"),  # one hash makes it a lock: every pin needs one
+        (
+            ["# header", "attrs==23.2.0", "    # via -r requirements.in", f"six==1.16.0 --hash=sha256:{HASH}"],
+            2,
+            "has no --hash",
+        ),  # one hash makes it a lock: every pin needs one
         ([f"attrs==23.2.0 --hash=md5:{'0' * 32}"], 1, "not a sha256"),
         ([f"attrs==23.2.0 --hash=sha256:{HASH}", f"ATTRS==23.2.0 --hash=sha256:{HASH}"], 2, "pinned twice"),
         (["-r other.txt"], 1, "unlocked requirements"),

@@ -29,7 +29,7 @@ from lamina.python.lockfile import LockedDist, Lockfile, load_lockfile
 from lamina.python.metadata import requires_dist, wheel_metadata
 from lamina.python.native import NATIVES_SHAPE, LayerNatives
 from lamina.python.platform import TargetPlatform
-from lamina.python.sandboxed_build import build_in_sandbox
+from lamina.python.sandboxed_build import SandboxedBuild, build_in_sandbox, requires_in_sandbox
 from lamina.python.sdist import build_wheel
 from lamina.python.select import select_artifact
 from lamina.python.subset import subset_lock
@@ -143,6 +143,45 @@ class ThirdParty:
                 wheels.append(build_wheel(path, artifact.sha256, artifact.filename, platform, self.cache, self.index))
         return wheels
 
+    def build_requirements(
+        self, artifact: IndexFile, sdist: Path, builder: Builder, platform: TargetPlatform, build_lock: Lockfile
+    ) -> list[str]:
+        """Everything ``sdist`` needs to build: its ``[build-system] requires`` and what its
+        backend's ``get_requires_for_build_wheel`` asks for, asked in the builder's sandbox
+        with the former installed (cached by the sdist, the builder and those wheels)."""
+        static = sdist_build_requirements(sdist, artifact.filename)
+        static_dists = self._build_dists(static, build_lock, platform)
+        key = action_key(
+            "sandbox-requires",
+            1,
+            {
+                "sdist": artifact.sha256,
+                "builder": builder.digest,
+                "build": [[d.name, str(d.version), _hashes(d)] for d in static_dists],
+                "platform": platform.to_json(),
+            },
+        )
+        hit = self.cache.actions.get(key, {"requires": [str]})
+        if hit is None:
+            wheels = [w.path for w in self.wheels(static_dists, platform)]
+            with self.cache.tempdir() as scratch:
+                asked = requires_in_sandbox(
+                    sdist, artifact.filename, SandboxedBuild(builder.rootfs, builder.python, wheels, scratch)
+                )
+            hit = {"requires": asked}
+            self.cache.actions.put(key, hit)
+        return list(dict.fromkeys([*static, *hit["requires"]]))
+
+    def _build_dists(self, requirements: Sequence[str], build_lock: Lockfile, platform: TargetPlatform):
+        """The build lock's distributions ``requirements`` need (their closure)."""
+        return subset_lock(
+            build_lock,
+            [Requirement(r) for r in requirements],
+            platform,
+            lambda d: self.requires_of(d, platform),
+            build_lock.path.name,
+        )
+
     def _build_native(self, artifact: IndexFile, sdist: Path, request: ThirdPartyRequest) -> Wheel:
         """The wheel of ``sdist`` built in the builder's sandbox with its locked build requirements."""
         native, platform = request.native, request.platform
@@ -154,19 +193,15 @@ class ThirdParty:
                 f"({build_lock_file.name} beside its lock); {fix}"
             )
         build_lock = load_lockfile(build_lock_file, resolve_name=request.resolve)
-        wanted = sdist_build_requirements(sdist, artifact.filename)
-        stale = unsatisfied(wanted, build_lock)
+        static = sdist_build_requirements(sdist, artifact.filename)
+        stale = unsatisfied(static, build_lock)
+        wanted = static if stale else self.build_requirements(artifact, sdist, native.builder, platform, build_lock)
+        stale = stale or unsatisfied(wanted, build_lock)
         if stale:
             raise BuildError(
                 f"{build_lock_file.name} does not pin {', '.join(stale)}, which {artifact.filename} needs to build; {fix}"
             )
-        build_dists = subset_lock(
-            build_lock,
-            [Requirement(r) for r in wanted],
-            platform,
-            lambda d: self.requires_of(d, platform),
-            request.resolve,
-        )
+        build_dists = self._build_dists(wanted, build_lock, platform)
         key = action_key(
             "sandbox-wheel",
             1,
@@ -185,10 +220,8 @@ class ThirdParty:
         build_wheels = [w.path for w in self.wheels(build_dists, platform)]
         log.info("building %s in %s", artifact.filename, native.builder.address)
         with self.cache.tempdir() as scratch:
-            built = build_in_sandbox(
-                sdist, artifact.filename, rootfs=native.builder.rootfs, python=native.builder.python,
-                build_wheels=build_wheels, scratch=scratch,
-            )  # fmt: skip
+            build = SandboxedBuild(native.builder.rootfs, native.builder.python, build_wheels, scratch)
+            built = build_in_sandbox(sdist, artifact.filename, build)
             name = _wheel_name(built.path.name)
             if name is None:
                 raise BuildError(f"building {artifact.filename} produced {built.path.name!r}, not a wheel")
