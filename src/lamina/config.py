@@ -20,6 +20,7 @@ from typing import Any
 
 from lamina.errors import ConfigError
 from lamina.redact import Credentials, split_credentials
+from lamina.sandbox import SANDBOXES
 from lamina.transport import HostOptions, netloc
 
 CONFIG_FILE = "pants.toml"
@@ -38,6 +39,7 @@ _OWNED = {
 # [python] is shared with Pants: lamina reads these keys ...
 _PYTHON_KEYS = {
     "interpreter_constraints", "enable_resolves", "default_resolve", "resolves", "enable_lockfile_targets", "builder",
+    "sandbox",
 }  # fmt: skip
 # ... and accepts, without reading them, the other options Pants 2.x has had there.
 _PANTS_PYTHON_KEYS = {
@@ -69,6 +71,7 @@ class Config:
     enable_resolves: bool = False
     enable_lockfile_targets: bool = True  # Pants' synthetic target per resolve's lockfile
     python_builder: str | None = None  # [python] builder: the base target compiled sdists are built in
+    python_sandbox: str = "auto"  # [python] sandbox: what builds run in: auto, bubblewrap or docker
     default_resolve: str = "python-default"
     resolves: dict[str, str] = field(default_factory=dict)
     backend_packages: tuple[str, ...] = ()
@@ -253,6 +256,12 @@ def load_config(build_root: Path) -> Config:
         kwargs["enable_resolves"] = _expect("python", "enable_resolves", python["enable_resolves"], bool)
     if "builder" in python:
         kwargs["python_builder"] = _expect("python", "builder", python["builder"], str)
+    if "sandbox" in python:
+        kwargs["python_sandbox"] = _expect("python", "sandbox", python["sandbox"], str)
+        if kwargs["python_sandbox"] not in SANDBOXES:
+            raise ConfigError(
+                f"{CONFIG_FILE}: [python] sandbox must be one of {', '.join(SANDBOXES)}, not {python['sandbox']!r}"
+            )
     if "enable_lockfile_targets" in python:
         kwargs["enable_lockfile_targets"] = _expect(
             "python", "enable_lockfile_targets", python["enable_lockfile_targets"], bool

@@ -21,6 +21,7 @@ from lamina.project import load_project
 from lamina.python.index import PackageIndex
 from lamina.python.lockfile import load_lockfile
 from lamina.python.sandboxed_build import SandboxedBuild, build_in_sandbox, prepare_rootfs
+from lamina.sandbox import _bubblewrap_problem, image_tag
 from lamina.transport import Transport
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -79,6 +80,35 @@ def test_a_c_extension_builds_in_the_sandbox_reproducibly(builders, build_wheels
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.greet("lamina") == "Hello, lamina, from C!"
+
+
+@pytest.mark.integration
+def test_without_namespaces_the_same_build_runs_in_the_docker_engine(
+    builders, build_wheels, tmp_path, monkeypatch, docker_client
+):
+    """Where bubblewrap cannot run (here: not on PATH), ``auto`` builds in a container of the
+    local engine: still no network, nothing written outside, and the same wheel bytes."""
+    sdist = native_sdist(tmp_path)
+    reference = build_in_sandbox(
+        sdist, sdist.name, SandboxedBuild(builders["amd64"], PYTHON, build_wheels, _empty(tmp_path / "bwrap"))
+    )
+    outside = tmp_path / "host-file.txt"
+    monkeypatch.setenv("PATH", "/nonexistent")
+    _bubblewrap_problem.cache_clear()
+    try:
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", 0))
+            server.listen()
+            probes = {"HELLO_NATIVE_PROBE_PORT": str(server.getsockname()[1]), "HELLO_NATIVE_PROBE_PATH": str(outside)}
+            build = SandboxedBuild(builders["amd64"], PYTHON, build_wheels, _empty(tmp_path / "docker"), probes)
+            in_docker = build_in_sandbox(sdist, sdist.name, build)
+    finally:
+        _bubblewrap_problem.cache_clear()
+    assert "probe: no network" in in_docker.log and "probe: write refused" in in_docker.log, in_docker.log
+    assert not outside.exists()
+    assert in_docker.path.name == reference.path.name
+    docker_client.images.remove(image_tag(builders["amd64"]))  # the builder, imported once: it ran there
+    assert hashlib.sha256(in_docker.path.read_bytes()).digest() == hashlib.sha256(reference.path.read_bytes()).digest()
 
 
 def _empty(path: Path) -> Path:

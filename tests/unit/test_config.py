@@ -79,3 +79,12 @@ def test_option_types_are_checked(tmp_path):
     (tmp_path / "pants.toml").write_text('[oci.registries."r.example.com"]\nplain_http = 1\n')
     with pytest.raises(ConfigError, match=r"plain_http must be a bool"):
         load_config(tmp_path)
+
+
+def test_builder_and_sandbox_options(tmp_path):
+    (tmp_path / "pants.toml").write_text('[python]\nbuilder = "//3rdparty/debian:builder"\nsandbox = "docker"\n')
+    config = load_config(tmp_path)
+    assert (config.python_builder, config.python_sandbox) == ("//3rdparty/debian:builder", "docker")
+    (tmp_path / "pants.toml").write_text('[python]\nsandbox = "chroot"\n')
+    with pytest.raises(ConfigError, match=r"\[python\] sandbox must be one of auto, bubblewrap, docker, not 'chroot'"):
+        load_config(tmp_path)

@@ -3,13 +3,15 @@ writable, a scrubbed environment. The host's own root serves as the sandbox's ro
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
-from lamina.sandbox import SOURCE_DATE_EPOCH, Mount, SandboxError, run
+from lamina.sandbox import SOURCE_DATE_EPOCH, Mount, SandboxError, _bubblewrap_problem, run
 
 PYTHON = sys.executable
 
@@ -63,4 +65,27 @@ def test_writes_land_only_where_mounted_writable(tmp_path):
 def test_a_missing_bubblewrap_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(SandboxError, match="install bubblewrap"):
+        _python("pass", kind="bubblewrap")
+
+
+def test_neither_bubblewrap_nor_a_docker_engine_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    _bubblewrap_problem.cache_clear()
+    with pytest.raises(SandboxError) as raised:
         _python("pass")
+    message = str(raised.value)
+    assert "building native code needs a sandbox, and this machine has none" in message
+    assert "`apt-get install bubblewrap`; here: bwrap is not installed" in message
+    assert "a local Docker engine (here: no Docker engine answered" in message
+    _bubblewrap_problem.cache_clear()
+    del raised  # its traceback holds the socket
+    with warnings.catch_warnings():  # docker-py leaves a failed connection's socket open: collect it quietly
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def test_a_remote_docker_engine_cannot_serve_as_the_sandbox(monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", "tcp://192.0.2.1:2376")
+    with pytest.raises(SandboxError, match="DOCKER_HOST=tcp://192.0.2.1:2376 is not a local engine"):
+        _python("pass", kind="docker")

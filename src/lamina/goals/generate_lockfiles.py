@@ -183,7 +183,10 @@ def _builder_of(project, resolve: str):
         base = base_images(target, project)[0]
         platform, _ = probe_base(base, project.cache)
         builder = builder_for(target, spec, project, base, platform)
-        third_party = ThirdParty(project.cache, project.index, max_workers=project.config.max_workers)
+        config = project.config
+        third_party = ThirdParty(
+            project.cache, project.index, max_workers=config.max_workers, sandbox=config.python_sandbox
+        )
 
         def ask(artifact, sdist, build_lock, platform, builder=builder, third_party=third_party):
             return third_party.build_requirements(artifact, sdist, builder, platform, build_lock)

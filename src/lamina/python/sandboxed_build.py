@@ -32,6 +32,7 @@ SOURCE, OUTPUT, BUILD_ENV = "/tmp/src", "/tmp/out", "/tmp/buildenv"
 # legacy one) asked one hook, ``build`` (build_wheel) or ``requires`` (get_requires_for_build_wheel).
 FRONTEND = """
 import importlib, json, os, sys, tomllib
+os.umask(0o022)  # file modes in the wheel do not depend on the sandbox's
 os.chdir(%(src)r)
 try:
     with open("pyproject.toml", "rb") as handle:
@@ -102,6 +103,7 @@ class SandboxedBuild:
     build_wheels: Sequence[Path]
     scratch: Path
     environment: Mapping[str, str] | None = None
+    sandbox: str = "auto"  # bubblewrap, docker, or auto (bubblewrap where it works)
 
 
 def _run_hook(sdist: Path, filename: str, build: SandboxedBuild, hook: str) -> tuple[Path, subprocess.CompletedProcess]:
@@ -121,6 +123,7 @@ def _run_hook(sdist: Path, filename: str, build: SandboxedBuild, hook: str) -> t
         ],
         environment={**(build.environment or {}), "PYTHONPATH": BUILD_ENV},
         workdir=SOURCE,
+        kind=build.sandbox,
     )
     return output, result
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from lamina.cache import Cache
+from lamina.engine import client
 from lamina.errors import EngineError
 from lamina.oci import Image
 from lamina.oci.index import ImageIndex, single_image
 from lamina.sinks import tarball
-from lamina.sources.daemon import client
 
 
 def load(artifact: Image | ImageIndex, *, repo_tags: list[str], cache: Cache) -> None:

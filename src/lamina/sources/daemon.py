@@ -7,23 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from lamina.cache import Cache, action_key
-from lamina.errors import EngineError, ImageError
+from lamina.engine import client
+from lamina.errors import ImageError
 from lamina.oci import Image
 from lamina.sources import docker_archive
-
-
-def client():
-    """A docker SDK client of the engine the environment names; a clear error when none answers."""
-    import docker
-    import docker.errors
-    import requests
-
-    try:
-        engine = docker.from_env(timeout=600)
-        engine.ping()
-        return engine
-    except (docker.errors.DockerException, requests.RequestException) as err:
-        raise EngineError(f"no Docker engine answered ({err}); start one, or use a base that needs none") from err
 
 
 def read(reference: str, cache: Cache) -> Image:

@@ -103,7 +103,7 @@ def _image_on(base: Image, target: Target, project, request: _Request, app) -> t
     app_layer_, app_natives = app
     platform, libraries = probe_base(base, cache)
     layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
-    third_party = ThirdParty(cache, project.index, max_workers=config.max_workers)
+    third_party = ThirdParty(cache, project.index, max_workers=config.max_workers, sandbox=config.python_sandbox)
     if request.requirements:
         native = _native_build(target, project, base, platform, request.lock)
         builder = native.builder if native is not None else None

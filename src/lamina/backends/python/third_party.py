@@ -65,9 +65,10 @@ class ThirdPartyRequest:
 class ThirdParty:
     """Resolves, fetches, builds and installs locked distributions, caching every step."""
 
-    def __init__(self, cache: Cache, index: PackageIndex, *, max_workers: int = 8) -> None:
+    def __init__(self, cache: Cache, index: PackageIndex, *, max_workers: int = 8, sandbox: str = "auto") -> None:
         self.cache = cache
         self.index = index
+        self.sandbox = sandbox  # what sdists are built in: [python] sandbox
         self.max_workers = max_workers
 
     # -- subsetting -----------------------------------------------------------------
@@ -166,7 +167,9 @@ class ThirdParty:
             wheels = [w.path for w in self.wheels(static_dists, platform)]
             with self.cache.tempdir() as scratch:
                 asked = requires_in_sandbox(
-                    sdist, artifact.filename, SandboxedBuild(builder.rootfs, builder.python, wheels, scratch)
+                    sdist,
+                    artifact.filename,
+                    SandboxedBuild(builder.rootfs, builder.python, wheels, scratch, sandbox=self.sandbox),
                 )
             hit = {"requires": asked}
             self.cache.actions.put(key, hit)
@@ -220,7 +223,9 @@ class ThirdParty:
         build_wheels = [w.path for w in self.wheels(build_dists, platform)]
         log.info("building %s in %s", artifact.filename, native.builder.address)
         with self.cache.tempdir() as scratch:
-            build = SandboxedBuild(native.builder.rootfs, native.builder.python, build_wheels, scratch)
+            build = SandboxedBuild(
+                native.builder.rootfs, native.builder.python, build_wheels, scratch, sandbox=self.sandbox
+            )
             built = build_in_sandbox(sdist, artifact.filename, build)
             name = _wheel_name(built.path.name)
             if name is None:
