@@ -81,7 +81,10 @@ PYPROJECT = """
 
 
 def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(command, check=True, capture_output=True, text=True, timeout=1800, **kwargs)
+    try:
+        return subprocess.run(command, check=True, capture_output=True, text=True, timeout=1800, **kwargs)
+    except subprocess.CalledProcessError as err:
+        sys.exit(f"{' '.join(command)} failed ({err.returncode}):\n{err.stdout}\n{err.stderr}")
 
 
 def timed(command: list[str], **kwargs) -> float:

@@ -27,10 +27,11 @@ from pathlib import Path
 from lamina.errors import LaminaError
 
 SOURCE_DATE_EPOCH = "315532800"  # 1980-01-01, the earliest date a zip (a wheel) can hold
+PATH = "/usr/local/bin:/usr/bin:/bin"
 _BASE_ENVIRONMENT = {
     "HOME": "/tmp",
     "TMPDIR": "/tmp",
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "PATH": PATH,
     "LANG": "C.UTF-8",
     "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
     "PYTHONDONTWRITEBYTECODE": "1",

@@ -15,6 +15,8 @@ from pathlib import Path
 
 # What the repository needs, and what building docopt's sdist in an isolated environment needs.
 PACKAGES = ("tabulate==0.10.0", "docopt==0.6.2", "setuptools", "wheel", "packaging")  # docopt builds from its sdist
+# A compiled build requirement (of tests/data/asking-sdist), for both architectures the tests build on.
+COMPILED = ("markupsafe==3.0.4",)
 
 MAIN = '''"""Usage: main.py NAME"""
 from docopt import docopt
@@ -30,13 +32,17 @@ def main() -> int:
 def download_wheelhouse(directory: Path) -> Path:
     """The files of ``PACKAGES`` from PyPI, without the host's pip configuration."""
     directory.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(directory), *PACKAGES],
-        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    download = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--dest", str(directory)]
+    compiled = ["--only-binary=:all:", "--python-version=3.11", *COMPILED]
+    for arguments in (
+        PACKAGES,
+        ["--platform=manylinux2014_x86_64", *compiled],
+        ["--platform=manylinux2014_aarch64", *compiled],
+    ):
+        subprocess.run(
+            [*download, *arguments], env={**os.environ, "PIP_CONFIG_FILE": os.devnull}, check=True,
+            capture_output=True, timeout=600,
+        )  # fmt: skip
     return directory
 
 

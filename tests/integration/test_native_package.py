@@ -25,7 +25,7 @@ def native_index(tmp_path_factory):
     """A package index on loopback with the C-extension sdist and its build requirements."""
     files = download_wheelhouse(tmp_path_factory.mktemp("files"))  # setuptools, wheel, packaging among them
     native_sdist(files)
-    native_sdist(files, "asking-sdist/hello_asking-1.0")  # its backend asks for tabulate to build
+    native_sdist(files, "asking-sdist/hello_asking-1.0")  # its backend asks for tabulate and markupsafe to build
     server = IndexServer(files).start()
     yield server.url
     server.stop()
@@ -64,7 +64,7 @@ def test_a_native_sdist_is_built_in_the_builder_and_runs(
     locked = lamina("generate-lockfiles", "--resolve=python-default", cwd=root, cache=tmp_path / "c1")
     assert "build requirements of hello_asking-1.0.tar.gz, hello_native-1.0.tar.gz" in locked.stdout
     build_lock = (root / "3rdparty/python/default.build.lock").read_text()
-    assert "\ntabulate==" in build_lock  # what get_requires_for_build_wheel asked for, asked in the builder
+    assert "\ntabulate==" in build_lock and "\nmarkupsafe==" in build_lock  # what the backend asked for, in the builder
     first = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
     assert "building hello_native-1.0.tar.gz in 3rdparty/debian:builder" in first.stderr
     again = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")

@@ -19,6 +19,7 @@ from lamina.cache import Cache
 from lamina.download import fetch_all
 from lamina.project import load_project
 from lamina.python.index import PackageIndex
+from lamina.python.install import Wheel
 from lamina.python.lockfile import load_lockfile
 from lamina.python.sandboxed_build import SandboxedBuild, build_in_sandbox, prepare_rootfs
 from lamina.sandbox import _bubblewrap_problem, image_tag
@@ -43,7 +44,7 @@ def builders(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def build_wheels(tmp_path_factory) -> list[Path]:
+def build_wheels(tmp_path_factory) -> list[Wheel]:
     """setuptools and wheel as lamina's own lock pins them, downloaded and hash-checked."""
     lock = load_lockfile(LAMINA_LOCK)
     index = PackageIndex(["https://pypi.org/simple"], Transport())
@@ -52,7 +53,7 @@ def build_wheels(tmp_path_factory) -> list[Path]:
         hashes = {a.sha256 for a in lock.get(name).artifacts}
         files += [f for f in index.files(name) if f.sha256 in hashes and f.filename.endswith("-none-any.whl")][:1]
     paths = fetch_all(files, Cache(tmp_path_factory.mktemp("wheels")).blobs, index.transport)
-    return [paths[f.sha256] for f in files]
+    return [Wheel(f.filename, paths[f.sha256]) for f in files]
 
 
 @pytest.mark.integration

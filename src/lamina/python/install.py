@@ -33,7 +33,7 @@ from lamina.tar import TarEntry
 
 MEMORY_BUDGET = 64 << 20  # bytes of installed files kept in memory before spilling to disk
 # What zipfile and installer raise for a file that is not a valid wheel (RuntimeError: an encrypted member).
-_NOT_A_WHEEL = (
+NOT_A_WHEEL = (
     InstallerError, ValueError, KeyError, EOFError, RuntimeError, NotImplementedError, zlib.error, zipfile.BadZipFile,
 )  # fmt: skip
 
@@ -181,7 +181,7 @@ def install_wheels(
                 install(
                     source=WheelFile(archive), destination=destination, additional_metadata={"INSTALLER": b"lamina\n"}
                 )
-        except _NOT_A_WHEEL as err:
+        except NOT_A_WHEEL as err:
             raise BuildError(
                 f"cannot install {wheel.filename}: it is not a valid wheel ({type(err).__name__}: {err}); "
                 "check the lock's hash for it, or pin another version"

@@ -1,9 +1,10 @@
 """Building a wheel from an sdist inside a builder's root filesystem, in the sandbox.
 
-The host unpacks the sdist (refusing members that would land outside it) and the
-build requirements' wheels (pure-Python, verified by the caller) into a scratch
-directory; the sandbox sees them at fixed paths (``/tmp/src``, ``/tmp/buildenv``), runs
-the builder's own CPython on a small PEP 517 frontend that calls the sdist's backend
+The host unpacks the sdist (refusing members that would land outside it) and installs
+the build requirements' wheels (verified by the caller; pure or built for the builder's
+platform) into a scratch directory; the sandbox sees them at fixed paths (``/tmp/src``,
+``/tmp/buildenv``), runs the builder's own CPython on a small PEP 517 frontend that calls
+the sdist's backend
 (``setuptools.build_meta:__legacy__`` when it declares none), and writes the wheel to
 ``/tmp/out``. No network, nothing of the host but these directories, fixed
 ``SOURCE_DATE_EPOCH`` and paths: the same inputs give the same wheel.
@@ -19,12 +20,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from installer import install
+from installer.destinations import SchemeDictionaryDestination
+from installer.sources import WheelFile
 from packaging.requirements import InvalidRequirement, Requirement
 
 from lamina import sandbox
 from lamina.errors import BuildError
 from lamina.oci import Image
 from lamina.oci.rootfs import extract
+from lamina.python.install import NOT_A_WHEEL, Wheel
 
 SOURCE, OUTPUT, BUILD_ENV = "/tmp/src", "/tmp/out", "/tmp/buildenv"
 
@@ -65,15 +70,23 @@ def _unpack_sdist(sdist: Path, filename: str, destination: Path) -> Path:
     return tops[0]
 
 
-def _install_pure(wheels: Sequence[Path], destination: Path) -> None:
-    """Unpack pure-Python wheels into one import directory (all a build backend needs)."""
+def _install_build_env(wheels: Sequence[Wheel], destination: Path, python: str) -> None:
+    """Install the build requirements' wheels (pure or compiled for the builder's platform)
+    with ``installer`` into one prefix the sandbox sees at ``BUILD_ENV``: modules at its top
+    (``PYTHONPATH``), scripts in ``bin/`` (on ``PATH``) for the builder's ``python``."""
     for wheel in wheels:
-        with zipfile.ZipFile(wheel) as archive:
-            for name in archive.namelist():
-                parts = name.split("/")
-                if name.startswith("/") or ".." in parts or (parts[0].endswith(".data") and len(parts) > 1):
-                    raise BuildError(f"{wheel.name}: build requirements must be pure-Python wheels ({name})")
-            archive.extractall(destination)
+        name = wheel.filename.split("-")[0]
+        scheme = {
+            "purelib": str(destination), "platlib": str(destination), "scripts": str(destination / "bin"),
+            "data": str(destination / "data"), "headers": str(destination / "include" / name),
+        }  # fmt: skip
+        try:
+            with open(wheel.path, "rb") as handle, zipfile.ZipFile(handle) as archive:
+                archive.filename = wheel.filename  # cache blobs are named by digest; installer reads the name
+                into = SchemeDictionaryDestination(scheme, python, "posix", bytecode_optimization_levels=())
+                install(WheelFile(archive), into, {"INSTALLER": b"lamina\n"})
+        except NOT_A_WHEEL as err:
+            raise BuildError(f"cannot install build requirement {wheel.filename}: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,7 @@ class SandboxedBuild:
 
     rootfs: Path
     python: str
-    build_wheels: Sequence[Path]
+    build_wheels: Sequence[Wheel]
     scratch: Path
     environment: Mapping[str, str] | None = None
     sandbox: str = "auto"  # bubblewrap, docker, or auto (bubblewrap where it works)
@@ -112,7 +125,7 @@ def _run_hook(sdist: Path, filename: str, build: SandboxedBuild, hook: str) -> t
     build_env, output = build.scratch / "buildenv", build.scratch / "out"
     build_env.mkdir()
     output.mkdir()
-    _install_pure(build.build_wheels, build_env)
+    _install_build_env(build.build_wheels, build_env, build.python)
     result = sandbox.run(
         build.rootfs,
         [build.python, "-c", FRONTEND, hook],
@@ -121,7 +134,7 @@ def _run_hook(sdist: Path, filename: str, build: SandboxedBuild, hook: str) -> t
             sandbox.Mount(build_env, BUILD_ENV),
             sandbox.Mount(output, OUTPUT, writable=True),
         ],
-        environment={**(build.environment or {}), "PYTHONPATH": BUILD_ENV},
+        environment={**(build.environment or {}), "PYTHONPATH": BUILD_ENV, "PATH": f"{BUILD_ENV}/bin:{sandbox.PATH}"},
         workdir=SOURCE,
         kind=build.sandbox,
     )

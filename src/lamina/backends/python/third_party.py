@@ -164,7 +164,7 @@ class ThirdParty:
         )
         hit = self.cache.actions.get(key, {"requires": [str]})
         if hit is None:
-            wheels = [w.path for w in self.wheels(static_dists, platform)]
+            wheels = self.wheels(static_dists, platform)
             with self.cache.tempdir() as scratch:
                 asked = requires_in_sandbox(
                     sdist,
@@ -220,7 +220,7 @@ class ThirdParty:
             path = self._blob(hit["digest"], hit["size"])
             if path is not None:
                 return Wheel(hit["filename"], path)
-        build_wheels = [w.path for w in self.wheels(build_dists, platform)]
+        build_wheels = self.wheels(build_dists, platform)
         log.info("building %s in %s", artifact.filename, native.builder.address)
         with self.cache.tempdir() as scratch:
             build = SandboxedBuild(
