@@ -59,6 +59,33 @@ class Mount:
             raise ValueError(f"sandbox mounts go under /tmp/, not {self.target}")
 
 
+# uname's machine -> the name qemu-user-static registers with binfmt_misc for it
+_QEMU = {"aarch64": "qemu-aarch64", "armv7l": "qemu-arm", "i686": "qemu-i386", "x86_64": "qemu-x86_64"}
+BINFMT_MISC = Path("/proc/sys/fs/binfmt_misc")
+
+
+def emulation_problem(machine: str, binfmt: Path = BINFMT_MISC) -> str | None:
+    """Why this machine cannot run ``machine``'s programs in a sandbox, or None when it can:
+    natively, or through qemu-user-static registered with binfmt_misc with the F flag (the
+    emulator opened at registration, so it need not exist inside the sandbox's root)."""
+    host = os.uname().machine
+    if machine == host or (host, machine) == ("x86_64", "i686"):
+        return None
+    enable = (
+        "register qemu-user-static with binfmt_misc (`apt-get install qemu-user-static binfmt-support`; "
+        "lamina's build_support/enable_emulation.sh does it)"
+    )
+    try:
+        lines = (binfmt / _QEMU.get(machine, f"qemu-{machine}")).read_text().splitlines()
+    except OSError:
+        return f"this {host} machine cannot run {machine} programs: {enable}"
+    if lines[:1] != ["enabled"]:
+        return f"this {host} machine has {machine} emulation registered but disabled: {enable}"
+    if not any(line.startswith("flags:") and "F" in line.partition(":")[2] for line in lines):
+        return f"{machine} emulation is registered without the F flag, so it cannot run in a sandbox: {enable}"
+    return None
+
+
 def _bwrap() -> str:
     found = shutil.which("bwrap")
     if found is None:

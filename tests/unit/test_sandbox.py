@@ -4,6 +4,7 @@ writable, a scrubbed environment. The host's own root serves as the sandbox's ro
 from __future__ import annotations
 
 import gc
+import os
 import socket
 import sys
 import warnings
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lamina.sandbox import SOURCE_DATE_EPOCH, Mount, SandboxError, _bubblewrap_problem, run
+from lamina.sandbox import SOURCE_DATE_EPOCH, Mount, SandboxError, _bubblewrap_problem, emulation_problem, run
 
 PYTHON = sys.executable
 
@@ -89,3 +90,23 @@ def test_a_remote_docker_engine_cannot_serve_as_the_sandbox(monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", "tcp://192.0.2.1:2376")
     with pytest.raises(SandboxError, match="DOCKER_HOST=tcp://192.0.2.1:2376 is not a local engine"):
         _python("pass", kind="docker")
+
+
+def _binfmt(tmp_path, name: str, text: str) -> Path:
+    tmp_path.joinpath(name).write_text(text)
+    return tmp_path
+
+
+def test_emulation_is_needed_only_for_another_machine_and_named_when_missing(tmp_path):
+    host = os.uname().machine
+    other = "aarch64" if host != "aarch64" else "x86_64"
+    qemu = "qemu-aarch64" if other == "aarch64" else "qemu-x86_64"
+    assert emulation_problem(host, tmp_path) is None  # natively, whatever binfmt_misc holds
+    missing = emulation_problem(other, tmp_path)
+    assert f"this {host} machine cannot run {other} programs" in missing
+    assert "apt-get install qemu-user-static binfmt-support" in missing and "enable_emulation.sh" in missing
+    flags = f"enabled\ninterpreter /usr/libexec/qemu-binfmt/{other}-binfmt-P\nflags: P\noffset 0\n"
+    assert "registered without the F flag" in emulation_problem(other, _binfmt(tmp_path, qemu, flags))
+    disabled = "disabled\ninterpreter /usr/bin/qemu\nflags: PF\n"
+    assert "registered but disabled" in emulation_problem(other, _binfmt(tmp_path, qemu, disabled))
+    assert emulation_problem(other, _binfmt(tmp_path, qemu, flags.replace("flags: P", "flags: PF"))) is None

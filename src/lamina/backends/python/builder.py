@@ -18,6 +18,7 @@ from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.python.platform import TargetPlatform
 from lamina.python.sandboxed_build import prepare_rootfs
+from lamina.sandbox import emulation_problem
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ class Builder:
     rootfs: Path
     python: str
     digest: str  # the builder image's: part of every built wheel's cache key
+    machine: str  # as uname says it: x86_64, aarch64, ...
+
+    def ensure_runnable(self) -> None:
+        """Fail clearly, before a build, when this machine cannot run the builder's programs."""
+        problem = emulation_problem(self.machine)
+        if problem is not None:
+            raise ImageError(f"the builder {self.address} is a {self.machine} image, and {problem}")
 
 
 def unpacked(image: Image, cache: Cache) -> Path:
@@ -70,4 +78,4 @@ def builder_for(target: Target, spec: str, project, base: Image, platform: Targe
             f"{theirs[1]} with {theirs[2]} {'.'.join(map(str, platform.libc_version))}; wheels built there would not "
             "load here: give the builder the image's Python and suite"
         )
-    return Builder(name, unpacked(image, project.cache), built_for.interpreter, image.digest)
+    return Builder(name, unpacked(image, project.cache), built_for.interpreter, image.digest, built_for.machine)

@@ -164,6 +164,7 @@ class ThirdParty:
         )
         hit = self.cache.actions.get(key, {"requires": [str]})
         if hit is None:
+            builder.ensure_runnable()
             wheels = self.wheels(static_dists, platform)
             with self.cache.tempdir() as scratch:
                 asked = requires_in_sandbox(
@@ -220,6 +221,7 @@ class ThirdParty:
             path = self._blob(hit["digest"], hit["size"])
             if path is not None:
                 return Wheel(hit["filename"], path)
+        native.builder.ensure_runnable()
         build_wheels = self.wheels(build_dists, platform)
         log.info("building %s in %s", artifact.filename, native.builder.address)
         with self.cache.tempdir() as scratch:
