@@ -149,16 +149,18 @@ def _lock_build_requirements(project, resolve: str, output: Path, lock) -> None:
     requirements = sorted({r for f in sdists for r in sdist_build_requirements(paths[f.sha256], f.filename)})
     build_lock = build_lock_path(output)
     lock(requirements, build_lock)
-    builder = _builder_of(project, resolve)
-    if builder is None:
+    found = _builder_of(project, resolve)
+    if found is None:
         log.info(
             "no python_image of resolve %r names a builder ([python] builder, or builder=): what the build backends "
             "of its sdists ask for beyond [build-system] requires is not locked", resolve,
         )  # fmt: skip
     else:
-        third_party, platform = builder
+        third_party, builder, platform = found
         locked = load_lockfile(build_lock, resolve_name=resolve)
-        asked = {r for f in sdists for r in third_party(f, paths[f.sha256], locked, platform)}
+        asked = {
+            r for f in sdists for r in third_party.build_requirements(f, paths[f.sha256], builder, platform, locked)
+        }
         if not asked <= set(requirements):
             requirements = sorted(set(requirements) | asked)
             lock(requirements, build_lock)
@@ -167,29 +169,24 @@ def _lock_build_requirements(project, resolve: str, output: Path, lock) -> None:
 
 
 def _builder_of(project, resolve: str):
-    """How to ask a build backend for its requirements in the builder of the first image (by
-    address) of ``resolve`` that names one, on its first platform: ``(ask, platform)``; None
-    when no image of the resolve names a builder."""
+    """``(ThirdParty, Builder, platform)`` of the first image (by address) of ``resolve`` that
+    names a builder, on its base's first platform: where its build backends are asked what
+    they need; None when no image of the resolve names a builder."""
     from lamina.backends.bases import base_images
     from lamina.backends.python.builder import builder_for
     from lamina.backends.python.platform_probe import probe_base
     from lamina.backends.python.third_party import ThirdParty
 
-    graph = project.graph
+    config, graph = project.config, project.graph
     for target in sorted(graph.targets.values(), key=lambda t: str(t.address)):
-        spec = target.get("builder") or project.config.python_builder
+        spec = target.get("builder") or config.python_builder
         if target.alias != "python_image" or not spec or graph.resolve_of(target) != resolve:
             continue
         base = base_images(target, project)[0]
         platform, _ = probe_base(base, project.cache)
         builder = builder_for(target, spec, project, base, platform)
-        config = project.config
         third_party = ThirdParty(
             project.cache, project.index, max_workers=config.max_workers, sandbox=config.python_sandbox
         )
-
-        def ask(artifact, sdist, build_lock, platform, builder=builder, third_party=third_party):
-            return third_party.build_requirements(artifact, sdist, builder, platform, build_lock)
-
-        return ask, platform
+        return third_party, builder, platform
     return None

@@ -197,10 +197,10 @@ class ThirdParty:
                 f"({build_lock_file.name} beside its lock); {fix}"
             )
         build_lock = load_lockfile(build_lock_file, resolve_name=request.resolve)
-        static = sdist_build_requirements(sdist, artifact.filename)
-        stale = unsatisfied(static, build_lock)
-        wanted = static if stale else self.build_requirements(artifact, sdist, native.builder, platform, build_lock)
-        stale = stale or unsatisfied(wanted, build_lock)
+        stale = unsatisfied(sdist_build_requirements(sdist, artifact.filename), build_lock)
+        if not stale:  # what the backend asks for is asked with the static requirements installed
+            wanted = self.build_requirements(artifact, sdist, native.builder, platform, build_lock)
+            stale = unsatisfied(wanted, build_lock)
         if stale:
             raise BuildError(
                 f"{build_lock_file.name} does not pin {', '.join(stale)}, which {artifact.filename} needs to build; {fix}"
