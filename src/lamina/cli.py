@@ -12,6 +12,7 @@ from pathlib import Path
 from lamina import __version__
 from lamina.errors import LaminaError
 from lamina.goals import GOALS
+from lamina.graph.changed import DEPENDENTS, ChangedSince
 from lamina.project import load_project
 from lamina.redact import redact
 
@@ -28,6 +29,18 @@ def _global_options(parser: argparse.ArgumentParser, **defaults) -> None:
         action="append",
         metavar="[+-]TAG1,TAG2",
         help="only targets with one of these tags (or, with '-', none of them); repeat to require each, as in Pants",
+        **defaults,
+    )
+    parser.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="only targets a change since this git ref affects, as in Pants",
+        **defaults,
+    )
+    parser.add_argument(
+        "--changed-dependents",
+        choices=DEPENDENTS,
+        help="with --changed-since, also the dependents of changed targets (default: none)",
         **defaults,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does", **defaults)
@@ -71,9 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if hasattr(goals[args.goal], "prepare"):
             goals[args.goal].prepare(args)
+        changed = ChangedSince(args.changed_since, args.changed_dependents or "none") if args.changed_since else None
         project = load_project(
-            args.build_root, args.cache_dir, stamp=getattr(args, "stamp", None), tags=tuple(args.tag or ())
-        )
+            args.build_root, args.cache_dir, stamp=getattr(args, "stamp", None), tags=tuple(args.tag or ()),
+            changed=changed,
+        )  # fmt: skip
         return goals[args.goal].run(args, project)
     except LaminaError as err:
         print(f"error: {redact(str(err))}", file=sys.stderr)

@@ -10,6 +10,7 @@ from lamina.backends import default_registry
 from lamina.backends.python.module_names import WheelModuleNames
 from lamina.cache import Cache, default_cache_dir
 from lamina.config import Config, find_build_root, load_config
+from lamina.graph.changed import ChangedSince
 from lamina.graph.graph import BuildGraph
 from lamina.graph.target import Registry
 from lamina.python.index import PackageIndex
@@ -63,16 +64,18 @@ def load_project(
     *,
     stamp: bool | None = None,
     tags: tuple[str, ...] = (),
+    changed: ChangedSince | None = None,
 ) -> Project:
     """Find the build root (nearest ``pants.toml``), read config, load backends and BUILD files;
-    ``tags`` are Pants' ``--tag`` filters on the targets specs select."""
+    ``tags`` are Pants' ``--tag`` filters on the targets specs select, ``changed`` Pants'
+    ``--changed-since`` and ``--changed-dependents``."""
     root = (build_root or find_build_root(Path.cwd())).absolute()
     config = load_config(root)
     registry = default_registry(config.backend_packages, config.pythonpath)
     cache = Cache(cache_dir or (root / config.cache_dir if config.cache_dir else default_cache_dir()))
     transport = Transport(hosts=config.registries, credentials=config.credentials, pool_size=config.max_workers)
     module_names = WheelModuleNames(config, cache, lambda: project.index)
-    graph = BuildGraph(config, registry, module_names=module_names, tag_filters=tags)
+    graph = BuildGraph(config, registry, module_names=module_names, tag_filters=tags, changed=changed)
     project = Project(root, config, registry, cache, graph, transport, config.stamp if stamp is None else stamp)
     if config.remote_cache:
         reference = parse_reference(config.remote_cache)

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from lamina.config import Config
 from lamina.errors import AddressError, DependencyCycleError
 from lamina.graph.address import Address, parse_address, parse_parameters
+from lamina.graph.changed import ChangedSince, changed_addresses
 from lamina.graph.files import Ignores
 from lamina.graph.loader import TargetLoader
 from lamina.graph.source_roots import SourceRoots
@@ -39,6 +40,7 @@ class BuildGraph:
         *,
         module_names: ModuleNamesHook | None = None,
         tag_filters: Iterable[str] = (),
+        changed: ChangedSince | None = None,
     ) -> None:
         self.config = config
         self.registry = registry
@@ -53,6 +55,8 @@ class BuildGraph:
         self.module_names = module_names  # for the Python backend's inference: dist -> its modules
         self.memo: dict = {}  # what backends compute once per graph (module maps)
         self.tag_filter = TagFilter(tag_filters)
+        self.changed = changed  # --changed-since: specs select only the targets it affects
+        self._changed_addresses: set[str] | None = None
         self.loader = TargetLoader(config, registry, self.ignores)
         self.targets: dict[str, Target] = self.loader.targets
         self._generated = self.loader.generated  # generator address -> its generated targets
@@ -176,8 +180,8 @@ class BuildGraph:
 
     def resolve_specs(self, specs: Iterable[str]) -> list[Target]:
         """Targets matched by Pants-style specs (``::``, ``dir::``, ``dir:``, ``dir/``, ``dir:name``,
-        a file), less those of ``!spec`` excludes, kept when they pass the ``--tag`` filters;
-        in Pants' order."""
+        a file), less those of ``!spec`` excludes, kept when they pass the ``--tag`` filters
+        and, with ``--changed-since``, when the change affects them; in Pants' order."""
         specs = list(specs)
         included = [s for s in specs if not s.startswith("!")]
         if not included and specs:
@@ -193,6 +197,10 @@ class BuildGraph:
                 for t in self._match_spec(spec, strict=True)
                 if self.tag_filter.keeps(t.get("tags") or ()) and str(t.address) not in excluded
             )
+        if self.changed is not None:
+            if self._changed_addresses is None:
+                self._changed_addresses = changed_addresses(self, self.changed.since, self.changed.dependents)
+            matched = {a: t for a, t in matched.items() if a in self._changed_addresses}
         return sorted(matched.values(), key=lambda t: t.address.sort_key)
 
     def _match_spec(self, spec: str, *, strict: bool) -> list[Target]:

@@ -110,6 +110,7 @@ Inferrer = Callable[[Target, Any], list]  # (target, build graph) -> the targets
 BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
 # (base target, project, platform, sonames, dirs, {soname: Debian package the builder ships it in}) -> advice
 LibraryPackages = Callable[..., str]
+OwnedFiles = Callable[[Target], list]  # target -> build-root-relative files it owns besides its sources
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Registry:
     packagers: dict[str, Packager] = field(default_factory=dict)
     base_builders: dict[str, BaseBuilder] = field(default_factory=dict)
     library_packages: dict[str, LibraryPackages] = field(default_factory=dict)
+    owned_files: dict[str, OwnedFiles] = field(default_factory=dict)
     generators: dict[str, Generator] = field(default_factory=dict)
     inferrers: dict[str, list[Inferrer]] = field(default_factory=dict)
     synthesizers: list[Synthesizer] = field(default_factory=list)
@@ -171,6 +173,8 @@ class Registry:
             self.base_builders.update(module.base_builders())
         if hasattr(module, "library_packages"):
             self.library_packages.update(module.library_packages())
+        if hasattr(module, "owned_files"):
+            self.owned_files.update(module.owned_files())
         if hasattr(module, "generators"):
             self.generators.update(module.generators())
         if hasattr(module, "synthetic_targets"):

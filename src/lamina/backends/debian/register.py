@@ -27,3 +27,10 @@ def library_packages():
     from lamina.backends.debian.rules import library_advice
 
     return {"debian_base": library_advice}
+
+
+def owned_files():
+    """A ``debian_base`` owns its lock (for ``--changed-since``)."""
+    from lamina.backends.debian.rules import lock_file
+
+    return {"debian_base": lambda target: [lock_file(target)]}

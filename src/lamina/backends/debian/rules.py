@@ -3,6 +3,7 @@ what its lock must have been made for."""
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -25,10 +26,15 @@ def _get(target: Target, name: str):
     return target.get(name, DEBIAN_BASE.field(name).default)
 
 
+def lock_file(target: Target) -> str:
+    """The target's lock file, relative to the build root."""
+    name = _get(target, "lockfile") or f"{target.address.name}.lock.json"
+    return posixpath.join(target.address.spec_path, name)
+
+
 def lock_path(target: Target, project) -> Path:
     """The target's lock file (absolute)."""
-    name = _get(target, "lockfile") or f"{target.address.name}.lock.json"
-    return project.build_root / target.address.spec_path / name
+    return project.build_root / lock_file(target)
 
 
 def regenerate_command(target: Target) -> str:
