@@ -18,6 +18,7 @@ from lamina.cache.actions import DIGEST, LAYER_BLOB, ActionCache, RemoteActions,
 from lamina.cache.ledger import Ledger, OutputRecord
 from lamina.cache.scratch import Scratch
 from lamina.cache.store import BlobStore, BlobWriter, file_digest, is_digest
+from lamina.cache.trees import TreeStore
 
 __all__ = [
     "DIGEST", "LAYER_BLOB", "ActionCache", "BlobStore", "BlobWriter", "Cache", "Ledger", "OutputRecord",
@@ -33,7 +34,8 @@ def default_cache_dir() -> Path:
 
 
 class Cache:
-    """One cache root holding a blob store, an action cache, the ledger of outputs and scratch space."""
+    """One cache root holding a blob store, an action cache, the ledger of outputs, unpacked
+    trees and scratch space."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()
@@ -41,6 +43,7 @@ class Cache:
         self.blobs = BlobStore(self.root / "blobs", self.scratch)
         self.actions = ActionCache(self.root / "actions", scratch=self.scratch)
         self.outputs = Ledger(self.root / "outputs")
+        self.trees = TreeStore(self.root / "trees", self.scratch)
 
     def layer(self, blob: dict):
         """The layer for a cached blob (``{"digest", "diff_id", "size"}``): the local file,

@@ -2,12 +2,12 @@
 ``[python] builder``: a ``debian_base`` with a compiler and CPython's headers, or any image a
 base may name (``docker-archive:``, ``oci-layout:``, a registry reference) that carries them.
 It is taken for the image's architecture, checked to run the same CPython X.Y, machine and
-libc as the image, and unpacked once into the cache (``trees/``) for the sandbox."""
+libc as the image, and unpacked into the cache (``trees/``) for the sandbox when first needed."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from lamina.backends.bases import spec_images
@@ -23,38 +23,30 @@ from lamina.sandbox import emulation_problem
 
 @dataclass(frozen=True)
 class Builder:
-    """A builder's root filesystem on disk, its interpreter, and what identifies it."""
+    """A builder image, its interpreter, and what identifies it; its root filesystem is
+    unpacked into the cache (and checked) only when something is built in it."""
 
     address: str
-    rootfs: Path
+    image: Image
+    cache: Cache
     python: str
-    digest: str  # the builder image's: part of every built wheel's cache key
     machine: str  # as uname says it: x86_64, aarch64, ...
+
+    @property
+    def digest(self) -> str:
+        """The builder image's digest: part of every built wheel's cache key."""
+        return self.image.digest
+
+    @cached_property
+    def rootfs(self) -> Path:
+        """The image unpacked under the cache (``trees/``), made once, checked once per run."""
+        return self.cache.trees.get(self.image.digest.replace(":", "-"), lambda tree: prepare_rootfs(self.image, tree))
 
     def ensure_runnable(self) -> None:
         """Fail clearly, before a build, when this machine cannot run the builder's programs."""
         problem = emulation_problem(self.machine)
         if problem is not None:
             raise ImageError(f"the builder {self.address} is a {self.machine} image, and {problem}")
-
-
-def unpacked(image: Image, cache: Cache) -> Path:
-    """``image`` unpacked under the cache, once: unpacked in scratch space, then renamed in place,
-    so a killed run leaves no half tree and two runs never share one being written."""
-    final = cache.root / "trees" / image.digest.replace(":", "-")
-    if final.is_dir():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    with cache.tempdir() as scratch:
-        tree = scratch / "root"
-        tree.mkdir()
-        prepare_rootfs(image, tree)
-        try:
-            os.rename(tree, final)
-        except OSError:
-            if not final.is_dir():  # another run put it there first: theirs is the same tree
-                raise
-    return final
 
 
 def builder_for(target: Target, spec: str, project, base: Image, platform: TargetPlatform) -> Builder:
@@ -78,4 +70,4 @@ def builder_for(target: Target, spec: str, project, base: Image, platform: Targe
             f"{theirs[1]} with {theirs[2]} {'.'.join(map(str, platform.libc_version))}; wheels built there would not "
             "load here: give the builder the image's Python and suite"
         )
-    return Builder(name, unpacked(image, project.cache), built_for.interpreter, image.digest, built_for.machine)
+    return Builder(name, image, project.cache, built_for.interpreter, built_for.machine)
