@@ -160,7 +160,18 @@ def test_app_only_edit_changes_only_the_app_layer(built, tmp_path):
     before_cli = manifest(image_outputs(root, *CLI)[0])
     with open(clone / WEB[0] / "main.py", "a") as handle:
         handle.write("\n# an app-only edit\n")
-    lamina("package", "::", cwd=clone, cache=cache)
+    edited = lamina("package", "--json", "::", cwd=clone, cache=cache)
+    reports = {r["address"]: r for r in map(json.loads, edited.stdout.splitlines())}  # one JSON object per target
+    assert set(reports) == {":".join(t) for t in (WEB, CLI, GUESTBOOK, BASE)} | {
+        "3rdparty/debian:python3.11-libpq", "3rdparty/debian:builder",
+    }  # fmt: skip
+    web = reports[":".join(WEB)]
+    assert web["tags"] == ["lamina-examples/web:latest"] and web["outputs"][0].endswith("web.oci")
+    assert {i["platform"] for i in web["images"]} == {"linux/amd64", "linux/arm64/v8"}
+    for image in web["images"]:  # the app layer is made again, everything below it comes from the cache
+        assert [layer["source"] for layer in image["layers"]] == ["cached"] * (len(image["layers"]) - 1) + ["built"]
+    cli = reports[":".join(CLI)]
+    assert {layer["source"] for image in cli["images"] for layer in image["layers"]} == {"cached"}
     after_web = manifest(image_outputs(clone, *WEB)[0])
     after_cli = manifest(image_outputs(clone, *CLI)[0])
     assert [l["digest"] for l in after_web["layers"][:-1]] == [l["digest"] for l in before_web["layers"][:-1]]

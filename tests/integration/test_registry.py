@@ -59,6 +59,12 @@ def test_publish_uploads_only_missing_blobs_and_the_engine_runs_what_it_pushed(t
 
     again = _published(lamina("publish", ":".join(CLI), cwd=root, cache=cache))
     assert again[repository][:3] == (digest, 0, 0)  # idempotent: nothing uploaded
+    (described,) = map(
+        json.loads, lamina("publish", "--json", ":".join(CLI), cwd=root, cache=cache).stdout.splitlines()
+    )
+    assert (described["repository"], described["digest"]) == (repository, digest)
+    assert (described["blobs_uploaded"], described["bytes_uploaded"]) == (0, 0)
+    assert described["outputs"] == [f"{repository}:latest"]
 
     index = json.loads(_skopeo("inspect", "--tls-verify=false", "--raw", f"docker://{repository}:latest").stdout)
     assert {m["platform"]["architecture"] for m in index["manifests"]} == {"amd64", "arm64"}

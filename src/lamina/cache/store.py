@@ -62,6 +62,9 @@ class BlobStore:
     def __init__(self, root: Path, scratch: Scratch | None = None) -> None:
         self.root = Path(root)
         self.scratch = scratch or Scratch(self.root / "tmp")
+        # What this run stored: made here, or fetched (downloads name the digest they expect).
+        self.made: set[str] = set()
+        self.fetched: set[str] = set()
 
     def path(self, digest: str) -> Path:
         """Where the blob with ``digest`` lives (whether or not it exists yet)."""
@@ -124,6 +127,7 @@ class BlobStore:
                 raise FetchError(f"content does not match its expected digest: expected {expected}, got {digest}")
             os.chmod(temp, 0o444)
             os.replace(temp, self.path(digest))
+            (self.made if expected is None else self.fetched).add(digest)
         finally:
             temp.unlink(missing_ok=True)
 

@@ -87,3 +87,36 @@ def write_retrying(project, item: Built, write: Callable[[Any], T]) -> T:
         return write(item.result)
 
     return retrying(project, item.target, step)
+
+
+def report(item: Built, project, outputs: list[str]) -> dict:
+    """What ``--json`` prints for one packaged target: its address, digest, tags and outputs,
+    and each image's layers with where each came from in this run: ``built`` (made here),
+    ``fetched`` (from the remote cache or a registry) or ``cached`` (already in the local cache)."""
+    result = item.result
+    if not isinstance(result, BuiltImage):
+        return {"address": str(item.target.address), "summary": result.summary, "outputs": outputs,
+                "seconds": round(item.seconds, 3)}  # fmt: skip
+    blobs = project.cache.blobs
+
+    def source(digest: str) -> str:
+        return "built" if digest in blobs.made else "fetched" if digest in blobs.fetched else "cached"
+
+    images = [
+        {
+            "platform": str(image.platform),
+            "digest": image.digest,
+            "layers": [
+                {"digest": layer.digest, "size": layer.size, "source": source(layer.digest)} for layer in image.layers
+            ],
+        }
+        for image in images_of(result.image)
+    ]
+    return {
+        "address": result.address,
+        "digest": result.image.digest,
+        "tags": list(result.repo_tags),
+        "outputs": outputs,
+        "seconds": round(item.seconds, 3),
+        "images": images,
+    }

@@ -9,10 +9,11 @@ a failure leaves earlier outputs as they were; an output damaged on disk is rewr
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from lamina.backends.built import BuiltImage
-from lamina.goals.build import build_all, write_retrying
+from lamina.goals.build import build_all, report, write_retrying
 from lamina.sinks import daemon, layout, tarball
 
 NAME = "package"
@@ -24,8 +25,14 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP)
     parser.add_argument("specs", nargs="*", help="target specs, e.g. :: or src/python/app:img")
     parser.add_argument("--load", action="store_true", help="also load images into the running Docker engine")
+    add_json_option(parser)
     add_stamp_option(parser)
     return parser
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    """``--json``: one JSON object per target on stdout instead of the summary lines."""
+    parser.add_argument("--json", action="store_true", help="print one JSON object per target (JSON Lines)")
 
 
 def add_stamp_option(parser: argparse.ArgumentParser) -> None:
@@ -70,6 +77,9 @@ def run(args: argparse.Namespace, project) -> int:
             return result.write(project.dist_dir), result.summary
 
         outputs, summary = write_retrying(project, item, write)
+        if args.json:
+            print(json.dumps(report(item, project, outputs), sort_keys=True))
+            continue
         print(f"{item.result.address}  {summary}  ({item.seconds:.1f}s)")
         for output in outputs:
             print(f"    {output}")

@@ -7,12 +7,13 @@ Only blobs the registry lacks are uploaded; a rerun uploads nothing and moves no
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from lamina.backends.built import BuiltImage
 from lamina.errors import ConfigError
-from lamina.goals.build import build_all, write_retrying
-from lamina.goals.package import add_stamp_option
+from lamina.goals.build import build_all, report, write_retrying
+from lamina.goals.package import add_json_option, add_stamp_option
 from lamina.registry.reference import Reference, parse_reference
 from lamina.registry.remote_cache import RegistryCache
 from lamina.sinks import registry
@@ -26,6 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(NAME, help=HELP, description=HELP)
     parser.add_argument("specs", nargs="*", help="target specs, e.g. :: or src/python/app:img")
     parser.add_argument("--dry-run", action="store_true", help="build and say where images would go; push nothing")
+    add_json_option(parser)
     add_stamp_option(parser)
     return parser
 
@@ -56,6 +58,13 @@ def run(args: argparse.Namespace, project) -> int:
     holders: dict[str, dict[str, str]] = {}  # registry -> {digest: repository}: blobs to mount, not upload
     for item, (reference, tags) in zip(built, destinations):
         if args.dry_run:
+            if args.json:
+                print(
+                    json.dumps(
+                        {**report(item, project, []), "repository": reference.name, "dry_run": True}, sort_keys=True
+                    )
+                )
+                continue
             print(f"{reference.name}@{item.result.image.digest}  (dry run: tags {', '.join(tags)} not pushed)")
             continue
         client = project.registry_client(reference.registry)
@@ -69,9 +78,18 @@ def run(args: argparse.Namespace, project) -> int:
                 holders=holders.setdefault(reference.registry, {}), max_workers=project.config.max_workers,
             )  # fmt: skip
 
-        report = write_retrying(project, item, push)
+        pushed = write_retrying(project, item, push)
+        if args.json:
+            described = {
+                **report(item, project, [f"{reference.name}:{tag}" for tag in tags]),
+                "repository": reference.name, "blobs_uploaded": len(pushed.uploaded),
+                "bytes_uploaded": pushed.uploaded_bytes, "blobs_mounted": len(pushed.mounted),
+                "blobs_present": len(pushed.present),
+            }  # fmt: skip
+            print(json.dumps(described, sort_keys=True))
+            continue
         print(
-            f"{reference.name}@{report.digest}  ({len(report.uploaded)} blobs uploaded, "
-            f"{report.uploaded_bytes:,} bytes; {len(report.mounted)} mounted; {len(report.present)} already there)"
+            f"{reference.name}@{pushed.digest}  ({len(pushed.uploaded)} blobs uploaded, "
+            f"{pushed.uploaded_bytes:,} bytes; {len(pushed.mounted)} mounted; {len(pushed.present)} already there)"
         )
     return 0
