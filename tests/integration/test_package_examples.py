@@ -147,8 +147,10 @@ def test_no_build_tools_or_caches_land_in_images(built):
 def test_noop_rebuild_writes_nothing_new(built):
     root, cache, _ = built
     blobs_before = sorted(p.name for p in (cache / "blobs" / "sha256").iterdir())
+    outputs_before = {p: p.stat().st_mtime_ns for p in (root / "dist").rglob("*")}
     again = lamina("package", "::", cwd=root, cache=cache)
     assert sorted(p.name for p in (cache / "blobs" / "sha256").iterdir()) == blobs_before
+    assert {p: p.stat().st_mtime_ns for p in (root / "dist").rglob("*")} == outputs_before  # no output touched
     for target in (WEB, CLI, GUESTBOOK, BASE):
         assert top_descriptor(image_outputs(root, *target)[0])["digest"] in again.stdout
 
