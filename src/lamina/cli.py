@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from lamina import __version__
+from lamina import __version__, progress
 from lamina.errors import LaminaError
 from lamina.goals import GOALS
 from lamina.graph.changed import DEPENDENTS, ChangedSince
@@ -44,6 +44,7 @@ def _global_options(parser: argparse.ArgumentParser, **defaults) -> None:
         **defaults,
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does", **defaults)
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, even in a terminal", **defaults)
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser, goals = _parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
+    progress.configure(enabled=sys.stderr.isatty() and not args.quiet and not args.verbose)
     try:
         if hasattr(goals[args.goal], "prepare"):
             goals[args.goal].prepare(args)
@@ -91,14 +93,18 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
         return goals[args.goal].run(args, project)
     except LaminaError as err:
+        progress.finish()  # the error stays on screen, not under a bar
         print(f"error: {redact(str(err))}", file=sys.stderr)
         return err.exit_code
     except BrokenPipeError:  # e.g. `lamina list :: | head`: the reader has gone, so stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
+        progress.finish()
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        progress.finish()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
+from lamina import progress
 from lamina.cache.store import BlobStore
 from lamina.errors import FetchError
 from lamina.redact import redact
@@ -68,6 +69,15 @@ def fetch_all(
 ) -> dict[str, Path]:
     """Every file's blob path, keyed by its sha256 hex; downloads run in parallel."""
     unique = {f.sha256: f for f in files}
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        paths = list(pool.map(lambda f: fetch_one(f, store, transport), unique.values()))
+
+    def fetch(file: Artifact) -> Path:
+        path = fetch_one(file, store, transport)
+        advance()
+        return path
+
+    with (
+        progress.step(f"fetching {len(unique)} files", len(unique)) as advance,
+        ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool,
+    ):
+        paths = list(pool.map(fetch, unique.values()))
     return dict(zip(unique, paths))

@@ -24,9 +24,11 @@ import docker.errors
 import pytest
 import requests
 from docker.models.containers import Container
+from index_server import IndexServer
 from oci_reading import BASE, copy_examples, image_outputs, lamina
 from postgres_server import PostgresServer
 from registry_server import RegistryServer
+from small_repo import download_wheelhouse
 
 
 @dataclass(frozen=True)
@@ -245,5 +247,13 @@ def secure_registry(tmp_path) -> Iterator[RegistryServer]:
 def postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server on a loopback port with one password-protected role, stopped (by pid) afterwards."""
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory) -> Iterator[IndexServer]:
+    """A package index on loopback serving small_repo's wheelhouse (real files from PyPI)."""
+    server = IndexServer(download_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))).start()
     yield server
     server.stop()

@@ -8,18 +8,10 @@ import shutil
 import subprocess
 
 import pytest
-from index_server import IndexServer
 from oci_reading import lamina, lamina_command
-from small_repo import download_wheelhouse, lock_text, make_repo, tree_digest
+from small_repo import lock_text, make_repo, tree_digest
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory):
-    server = IndexServer(download_wheelhouse(tmp_path_factory.mktemp("wheelhouse"))).start()
-    yield server
-    server.stop()
 
 
 def _pair(*args: str, cwd, cache) -> list[subprocess.CompletedProcess]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from lamina import progress
 from lamina.cache import LAYER_BLOB, Cache, action_key
 from lamina.debian.lock import LockedDeb
 from lamina.debian.rootfs import CA_BUNDLE, NONROOT_HOME, NONROOT_UID, synthesized
@@ -58,8 +59,17 @@ def _layers(
     from lamina.debian.unpack import unpack  # python-debian is needed only on a cache miss
 
     paths = fetch_all(debs, cache.blobs, transport, max_workers=max_workers)
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, 4))) as pool:
-        unpacked = list(pool.map(lambda deb: unpack(paths[deb.sha256], deb.name), debs))
+
+    def unpack_one(deb: LockedDeb) -> UnpackedDeb:
+        unpacked = unpack(paths[deb.sha256], deb.name)
+        advance()
+        return unpacked
+
+    with (
+        progress.step(f"unpacking {len(debs)} .debs for {architecture}", len(debs)) as advance,
+        ThreadPoolExecutor(max_workers=max(1, min(max_workers, 4))) as pool,
+    ):
+        unpacked = list(pool.map(unpack_one, debs))
     files = merged_entries(unpacked)
     with ThreadPoolExecutor(max_workers=2) as pool:  # compress both layers at once
         packages = pool.submit(write_layer, files, cache.blobs)

@@ -26,6 +26,7 @@ from installer.scripts import Script
 from installer.sources import WheelFile
 from installer.utils import Scheme, copyfileobj_with_hashing
 
+from lamina import progress
 from lamina.atomic import temp_name
 from lamina.errors import BuildError
 from lamina.python.platform import TargetPlatform
@@ -159,6 +160,21 @@ def venv_skeleton(layout: VenvLayout, platform: TargetPlatform) -> list[TarEntry
     ]
 
 
+def _install_one(wheel: Wheel, installed: dict, layout: VenvLayout, python: str, budget, spill_dir: Path) -> None:
+    """Install one wheel into ``installed`` (in-image path -> (wheel, entry))."""
+    dist_name = wheel.filename.split("-")[0]
+    destination = _LayerDestination(installed, wheel.filename, layout.schemes(dist_name), python, budget, spill_dir)
+    try:
+        with open(wheel.path, "rb") as handle, zipfile.ZipFile(handle) as archive:
+            archive.filename = wheel.filename
+            install(source=WheelFile(archive), destination=destination, additional_metadata={"INSTALLER": b"lamina\n"})
+    except NOT_A_WHEEL as err:
+        raise BuildError(
+            f"cannot install {wheel.filename}: it is not a valid wheel ({type(err).__name__}: {err}); "
+            "check the lock's hash for it, or pin another version"
+        ) from None
+
+
 def install_wheels(
     wheels: Sequence[Wheel],
     layout: VenvLayout,
@@ -172,20 +188,10 @@ def install_wheels(
     installed: dict[str, tuple[str, TarEntry]] = {}
     python = f"{layout.venv_dir}/bin/python"
     budget = _Budget(memory_budget)
-    for wheel in sorted(wheels, key=lambda w: w.filename):
-        dist_name = wheel.filename.split("-")[0]
-        destination = _LayerDestination(installed, wheel.filename, layout.schemes(dist_name), python, budget, spill_dir)
-        try:
-            with open(wheel.path, "rb") as handle, zipfile.ZipFile(handle) as archive:
-                archive.filename = wheel.filename
-                install(
-                    source=WheelFile(archive), destination=destination, additional_metadata={"INSTALLER": b"lamina\n"}
-                )
-        except NOT_A_WHEEL as err:
-            raise BuildError(
-                f"cannot install {wheel.filename}: it is not a valid wheel ({type(err).__name__}: {err}); "
-                "check the lock's hash for it, or pin another version"
-            ) from None
+    with progress.step(f"installing {len(wheels)} wheels", len(wheels)) as advance:
+        for wheel in sorted(wheels, key=lambda w: w.filename):
+            _install_one(wheel, installed, layout, python, budget, spill_dir)
+            advance()
     entries = venv_skeleton(layout, platform) + [entry for _, entry in installed.values()]
     owners = {entry.path: wheel for wheel, entry in installed.values()}
     return Installed(entries, owners)

@@ -13,6 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from lamina import progress
 from lamina.oci import OCI_INDEX, OCI_MANIFEST, Image
 from lamina.oci.index import ImageIndex, images_of
 from lamina.registry.client import RegistryClient
@@ -97,10 +98,15 @@ def push(
             failed.set()
             raise
 
-    with ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool:
-        futures = [pool.submit(push_one, digest, item) for digest, item in _blobs(artifact).items()]
+    blobs = _blobs(artifact)
+    with (
+        progress.step(f"pushing {len(blobs)} blobs to {repository}", len(blobs)) as advance,
+        ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool,
+    ):
+        futures = [pool.submit(push_one, digest, item) for digest, item in blobs.items()]
         for future in futures:
             future.result()
+            advance()
     for image in images_of(artifact):
         client.put_manifest(repository, image.digest, image.manifest_bytes, OCI_MANIFEST)
     media_type = OCI_INDEX if isinstance(artifact, ImageIndex) else OCI_MANIFEST

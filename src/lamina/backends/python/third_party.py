@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
+from lamina import progress
 from lamina.backends.python.builder import Builder
 from lamina.cache import LAYER_BLOB, Cache, action_key, is_digest
 from lamina.download import fetch_all
@@ -228,7 +229,8 @@ class ThirdParty:
             build = SandboxedBuild(
                 native.builder.rootfs, native.builder.python, build_wheels, scratch, sandbox=self.sandbox
             )
-            built = build_in_sandbox(sdist, artifact.filename, build)
+            with progress.step(f"building {artifact.filename} in {native.builder.address}"):
+                built = build_in_sandbox(sdist, artifact.filename, build)
             name = _wheel_name(built.path.name)
             if name is None:
                 raise BuildError(f"building {artifact.filename} produced {built.path.name!r}, not a wheel")
