@@ -14,12 +14,16 @@ import io
 import posixpath
 import tarfile
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
+from lamina import progress
 from lamina.cache.store import BlobStore
 from lamina.errors import ImageError
 from lamina.oci import OCI_LAYER_GZIP, FileLayer
 from lamina.tar.entries import DIRECTORY, FILE, HARDLINK, SYMLINK, TarEntry
+
+_BAR_FROM = 2000  # entries: a layer this big shows a progress bar while compressed
 
 # 2000-01-01T00:00:00Z, as rules_pkg uses: fixed, and after the zip epoch.
 MTIME = 946684800
@@ -121,10 +125,13 @@ def _tarinfo(entry: TarEntry) -> tarfile.TarInfo:
 
 def write_layer(entries: Iterable[TarEntry], blobs: BlobStore) -> LayerBlob:
     """Write ``entries`` as a gzip layer into ``blobs``; return its digests."""
-    with blobs.writer() as blob:
+    entries = complete(entries)
+    # A bar for big layers only: small ones take no time.
+    step = progress.step(f"compressing {len(entries)} files", len(entries)) if len(entries) >= _BAR_FROM else None
+    with blobs.writer() as blob, step or nullcontext(lambda n=1: None) as advance:
         tee = _TeeToGzip(blob)
         with tarfile.open(fileobj=tee, mode="w|", format=tarfile.PAX_FORMAT) as archive:
-            for entry in complete(entries):
+            for entry in entries:
                 info = _tarinfo(entry)
                 if entry.kind != FILE:
                     archive.addfile(info)
@@ -133,5 +140,6 @@ def write_layer(entries: Iterable[TarEntry], blobs: BlobStore) -> LayerBlob:
                 else:
                     with open(entry.source, "rb") as handle:  # type: ignore[arg-type]
                         archive.addfile(info, handle)
+                advance()
         tee.close()
     return LayerBlob(digest=blob.digest, diff_id=f"sha256:{tee.diff_hash.hexdigest()}", size=blob.size)
