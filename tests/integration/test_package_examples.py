@@ -144,6 +144,22 @@ def test_no_build_tools_or_caches_land_in_images(built):
         assert not [n for n in names if n.rsplit("/", 1)[-1] in {"gcc", "cc", "ld", "make"}]
 
 
+def test_layers_says_what_each_layer_holds_and_keys_on(built):
+    root, cache, _ = built
+    shown = lamina("layers", ":".join(CLI), cwd=root, cache=cache).stdout
+    layout = image_outputs(root, *CLI)[0]
+    for architecture, platform in (("amd64", "linux/amd64"), ("arm64", "linux/arm64/v8")):
+        layers = manifest(layout, architecture)["layers"]
+        section = shown.split(f"({platform})")[1].split("(linux/")[0]
+        assert [line.split()[1] for line in section.splitlines() if line[2:3].isdigit()] == [
+            layer["digest"][:19] for layer in layers
+        ]
+    assert "third-party requirements: attrs==" in shown and "docopt==0.6.2" in shown and "fastapi" not in shown
+    assert "application files: " in shown and "app/services/greet_cli/main.py" in shown
+    assert "base: lamina: Debian packages base-files" in shown
+    assert list((root / "dist").rglob("*.lamina-*")) == []
+
+
 def test_noop_rebuild_writes_nothing_new(built):
     root, cache, _ = built
     blobs_before = sorted(p.name for p in (cache / "blobs" / "sha256").iterdir())
