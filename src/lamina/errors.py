@@ -58,7 +58,12 @@ class ImageError(LaminaError):
 
 
 class RegistryError(LaminaError):
-    """A registry refused, failed or could not be reached; or a reference is malformed."""
+    """A registry refused, failed or could not be reached; or a reference is malformed.
+    ``codes`` are the distribution API's error codes the registry answered with."""
+
+    def __init__(self, message: str, codes: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.codes = codes
 
 
 class EngineError(LaminaError):

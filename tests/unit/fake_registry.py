@@ -39,6 +39,7 @@ class FakeRegistry:
     busy_seconds: int = 2
     fail_patches: set[int] = field(default_factory=set)  # 1-based PATCH numbers to refuse (nothing stored)
     redirect_blobs_to: str | None = None  # answer blob GETs with a redirect to this base URL
+    lose_blobs: int = 0  # refuse this many manifest PUTs as MANIFEST_BLOB_UNKNOWN, forgetting a blob each
     tls: tuple[Path, Path] | None = None  # (certificate, key)
     blobs: dict[str, bytes] = field(default_factory=dict)
     manifests: dict[tuple[str, str], tuple[bytes, str]] = field(default_factory=dict)
@@ -241,6 +242,14 @@ class FakeRegistry:
             self._reply(handler, 204)
 
     def _manifest(self, handler, method: str, repository: str, reference: str, body: bytes) -> None:
+        if method == "PUT" and self.lose_blobs > 0:
+            # As a distribution registry can while another push of the same blob lands: briefly unknown.
+            self.lose_blobs -= 1
+            lost = json.loads(body)["layers"][0]["digest"]
+            self.blobs.pop(lost, None)
+            error = {"errors": [{"code": "MANIFEST_BLOB_UNKNOWN", "message": "blob unknown to registry"}]}
+            self._reply(handler, 400, json.dumps(error).encode(), {"Content-Type": "application/json"})
+            return
         if method == "PUT":
             digest = "sha256:" + hashlib.sha256(body).hexdigest()
             media_type = handler.headers.get("Content-Type", "")

@@ -116,15 +116,17 @@ class RegistryClient:
 
     def _refused(self, response: requests.Response, what: str) -> RegistryError:
         try:
-            details = "; ".join(str(e.get("message", "")) for e in response.json().get("errors", []))
+            errors = response.json().get("errors", [])
+            details = "; ".join(str(e.get("message", "")) for e in errors)
+            codes = tuple(str(e.get("code", "")) for e in errors)
         except (ValueError, AttributeError, TypeError):
-            details = ""
+            details, codes = "", ()
         if response.status_code == 401:
             details = "unauthorized: check the credentials for this registry (`docker login`)"
         elif response.status_code == 403:
             details = "denied: the credentials may not push or pull this repository"
         return RegistryError(
-            f"{self.registry}: {what}: HTTP {response.status_code}" + (f" ({details})" if details else "")
+            f"{self.registry}: {what}: HTTP {response.status_code}" + (f" ({details})" if details else ""), codes
         )
 
     # -- manifests ----------------------------------------------------------------------

@@ -10,10 +10,12 @@ sees a tag that names something incomplete, and a rerun is a no-op.
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from lamina import progress
+from lamina.errors import RegistryError
 from lamina.oci import OCI_INDEX, OCI_MANIFEST, Image
 from lamina.oci.index import ImageIndex, images_of
 from lamina.registry.client import RegistryClient
@@ -44,6 +46,9 @@ def _blobs(artifact: Image | ImageIndex) -> dict[str, object]:
             found.setdefault(layer.digest, layer)
         found.setdefault(image.config_descriptor.digest, image.config_bytes)
     return found
+
+
+_MANIFEST_ATTEMPTS = 3  # a manifest refused for a blob the registry briefly lost is retried
 
 
 def _push_blob(
@@ -107,8 +112,21 @@ def push(
         for future in futures:
             future.result()
             advance()
-    for image in images_of(artifact):
-        client.put_manifest(repository, image.digest, image.manifest_bytes, OCI_MANIFEST)
+    for attempt in range(1, _MANIFEST_ATTEMPTS + 1):
+        try:
+            for image in images_of(artifact):
+                client.put_manifest(repository, image.digest, image.manifest_bytes, OCI_MANIFEST)
+            break
+        except RegistryError as err:
+            # Two pushes of the same blob at once can leave it briefly unknown to a distribution
+            # registry (moby/moby#22854, containerd/nerdctl#2404): check every blob again, retry.
+            if not {"MANIFEST_BLOB_UNKNOWN", "BLOB_UNKNOWN"} & set(err.codes) or attempt == _MANIFEST_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+            again = PushReport()
+            for digest, item in blobs.items():
+                _push_blob(client, repository, digest, item, again, holders)
+            report.uploaded.update(again.uploaded)  # what was there or mounted is already counted
     media_type = OCI_INDEX if isinstance(artifact, ImageIndex) else OCI_MANIFEST
     if isinstance(artifact, ImageIndex):
         client.put_manifest(repository, artifact.digest, artifact.manifest_bytes, OCI_INDEX)
