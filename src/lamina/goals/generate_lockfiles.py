@@ -175,11 +175,12 @@ def _builder_of(project, resolve: str):
     from lamina.backends.bases import base_images
     from lamina.backends.python.builder import builder_for
     from lamina.backends.python.platform_probe import probe_base
+    from lamina.backends.python.target_types import builder_spec
     from lamina.backends.python.third_party import ThirdParty
 
     config, graph = project.config, project.graph
     for target in sorted(graph.targets.values(), key=lambda t: str(t.address)):
-        spec = target.get("builder") or config.python_builder
+        spec = builder_spec(target, config)
         if target.alias != "python_image" or not spec or graph.resolve_of(target) != resolve:
             continue
         base = base_images(target, project)[0]

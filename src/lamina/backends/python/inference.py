@@ -16,6 +16,7 @@ from functools import cached_property
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
+from lamina.backends.python.target_types import builder_spec
 from lamina.errors import AddressError, BuildFileError
 from lamina.graph.target import Target
 from lamina.python.imports import parse_imports
@@ -233,7 +234,7 @@ def infer_python_image(target: Target, graph) -> list[Target]:
     """An image depends on its entry point's source and on its base and builder targets."""
     source, _ = PythonInference.of(graph).entry_point(target)
     base = graph.base_target(target)
-    builder = graph.image_target(target.get("builder") or graph.config.python_builder, target, "builder")
+    builder = graph.image_target(builder_spec(target, graph.config), target, "builder")
     return [t for t in (source, base, builder) if t is not None]
 
 

@@ -23,6 +23,7 @@ from lamina.backends.python.builder import Builder, builder_for
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probe_base
+from lamina.backends.python.target_types import builder_spec
 from lamina.backends.python.third_party import NativeBuild, ThirdParty, ThirdPartyRequest
 from lamina.errors import BuildFileError, ImageError, ResolveError
 from lamina.graph.target import Target
@@ -90,7 +91,7 @@ def _native_build(target: Target, project, base: Image, platform, lock) -> Nativ
     """How this image's sdists are built: None (pure Python, on the host) unless it names a
     builder; the builder itself is made only when the resolve has a build lock (else its
     sdists cannot be built, which building them says)."""
-    spec = target.get("builder") or project.config.python_builder
+    spec = builder_spec(target, project.config)
     if not spec:
         return None
     has_build_lock = build_lock_path(lock.path).is_file()

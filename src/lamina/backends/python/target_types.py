@@ -1,6 +1,6 @@
 """Python target types, each field defined once with its help text."""
 
-from lamina.graph.target import Field, TargetType
+from lamina.graph.target import Field, Target, TargetType
 
 RESOLVE = Field(
     "resolve", "The resolve (lock) whose requirements this target uses; defaults to [python] default_resolve."
@@ -124,3 +124,8 @@ TARGET_TYPES = [
         ),
     ),
 ]
+
+
+def builder_spec(target: Target, config) -> str | None:
+    """What names ``target``'s builder: its ``builder=``, else ``[python] builder``; None when neither."""
+    return target.get("builder") or config.python_builder
