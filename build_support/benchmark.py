@@ -168,9 +168,10 @@ def docker_route(route: str, client) -> dict:
     }
 
 
-def _manifest(layout: Path) -> dict:
+def _manifest(layout: Path, address: str = f"{WEB_DIR}:web") -> dict:
     index = json.loads((layout / "index.json").read_text())
-    digest = index["manifests"][0]["digest"].split(":")[1]
+    (entry,) = [m for m in index["manifests"] if m["annotations"]["dev.lamina.target"] == address]
+    digest = entry["digest"].split(":")[1]
     return json.loads((layout / "blobs/sha256" / digest).read_text())
 
 
@@ -185,7 +186,7 @@ def lamina_route(base_archive: Path, client) -> dict:
         build_file = work / "BUILD"
         build_file.write_text('__defaults__({python_image: dict(base="docker-archive:base/base.tar")})\n')
         command = [*lamina, "--cache-dir", str(Path(scratch) / "cache"), "package", f"{WEB_DIR}:web"]
-        layout = work / "dist/src.python.services.web/web.oci"
+        layout = work / "dist/oci"  # the layout every image shares
         cold = timed(command, cwd=work)
         before = _manifest(layout)["layers"]
         noop = timed(command, cwd=work)

@@ -28,7 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 BASE = "3rdparty/debian:python3.11"
-LAYOUT = "dist/3rdparty.debian/python3.11.oci"
+LAYOUT = "dist/oci"  # the shared layout `package` writes
+ADDRESS = "3rdparty/debian:python3.11"
 # Published sizes of linux/amd64 images (not measurable here: no registry is reachable).
 # Compressed: what a pull downloads, as the registry lists it; uncompressed: `docker images`.
 PUBLISHED = {
@@ -49,7 +50,8 @@ def _blob(layout: Path, digest: str) -> Path:
 
 def _amd64_sizes(layout: Path) -> tuple[int, int]:
     """(uncompressed, compressed) bytes of the amd64 image in the layout."""
-    (top,) = json.loads((layout / "index.json").read_text())["manifests"]
+    manifests = json.loads((layout / "index.json").read_text())["manifests"]
+    (top,) = [m for m in manifests if m["annotations"]["dev.lamina.target"] == ADDRESS]
     index = json.loads(_blob(layout, top["digest"]).read_text())
     (entry,) = [m for m in index["manifests"] if m["platform"]["architecture"] == "amd64"]
     manifest = json.loads(_blob(layout, entry["digest"]).read_text())

@@ -43,8 +43,26 @@ def _global_options(parser: argparse.ArgumentParser, **defaults) -> None:
         help="with --changed-since, also the dependents of changed targets (default: none)",
         **defaults,
     )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="targets built at once (default: [lamina] jobs, else one per CPU); digests do not depend on it",
+        **defaults,
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what lamina does", **defaults)
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars, even in a terminal", **defaults)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of jobs (1 or more)")
+    return value
 
 
 def _parser() -> tuple[argparse.ArgumentParser, dict]:
@@ -89,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         changed = ChangedSince(args.changed_since, args.changed_dependents or "none") if args.changed_since else None
         project = load_project(
             args.build_root, args.cache_dir, stamp=getattr(args, "stamp", None), tags=tuple(args.tag or ()),
-            changed=changed,
+            changed=changed, jobs=args.jobs,
         )  # fmt: skip
         return goals[args.goal].run(args, project)
     except LaminaError as err:

@@ -32,8 +32,17 @@ DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*")
 DEFAULT_RESOLVES = {"python-default": "3rdparty/python/default.lock"}  # Pants' default, when none are declared
 _OWNED = {
     "source": {"root_patterns", "marker_filenames"},
-    "lamina": {"cache_dir", "dist_dir", "index_urls", "max_workers", "remote_cache", "unknown_target_types"},
-    "oci": {"default_base", "venv_dir", "app_dir", "default_repository", "registries", "bases_lockfile", "stamp"},
+    "lamina": {"cache_dir", "dist_dir", "index_urls", "jobs", "max_workers", "remote_cache", "unknown_target_types"},
+    "oci": {
+        "default_base",
+        "venv_dir",
+        "app_dir",
+        "default_repository",
+        "registries",
+        "bases_lockfile",
+        "stamp",
+        "outputs",
+    },
     "debian": {"mirror", "security_mirror", "keyring", "verify_signatures"},
 }
 # [python] is shared with Pants: lamina reads these keys ...
@@ -90,12 +99,14 @@ class Config:
     cache_dir: str | None = None
     dist_dir: str = "dist"
     index_urls: tuple[str, ...] = ("https://pypi.org/simple",)
-    max_workers: int = 8
+    max_workers: int = 8  # concurrent downloads and uploads
+    jobs: int | None = None  # targets built at once (None: one per CPU)
     default_base: str | None = None
     default_repository: str | None = None
     venv_dir: str = "/opt/venv"
     app_dir: str = "/app"
     stamp: bool = False
+    outputs: tuple[str, ...] = ("oci",)  # what `package` writes: "oci" (the shared layout), "tarball", "docker"
     debian_mirror: str = "https://deb.debian.org/debian"
     debian_security_mirror: str = "https://deb.debian.org/debian-security"
     debian_keyring: Path | None = None  # None: lamina's copy of the Debian archive keyring
@@ -131,6 +142,17 @@ def _check_keys(section: str, values: dict, allowed: set[str]) -> None:
             close = difflib.get_close_matches(key, sorted(allowed), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; known options: {', '.join(sorted(allowed))}"
             raise ConfigError(f"{CONFIG_FILE}: unknown option {key!r} in [{section}]{hint}")
+
+
+OUTPUTS = ("oci", "tarball", "docker")
+
+
+def parse_outputs(values: list, where: str) -> tuple[str, ...]:
+    """Output names, checked: ``oci``, ``tarball``, ``docker``, in that order."""
+    unknown = [v for v in values if v not in OUTPUTS]
+    if unknown or not values:
+        raise ConfigError(f"{where}: {unknown or values!r} is not a list of outputs; choose from {', '.join(OUTPUTS)}")
+    return tuple(o for o in OUTPUTS if o in values)
 
 
 def _expect(section: str, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
@@ -268,9 +290,17 @@ def load_config(build_root: Path) -> Config:
         )
     if "default_resolve" in python:
         kwargs["default_resolve"] = _expect("python", "default_resolve", python["default_resolve"], str)
-    for key, kind in (("cache_dir", str), ("dist_dir", str), ("max_workers", int), ("remote_cache", str)):
+    for key, kind in (
+        ("cache_dir", str),
+        ("dist_dir", str),
+        ("max_workers", int),
+        ("jobs", int),
+        ("remote_cache", str),
+    ):
         if key in lamina:
             kwargs[key] = _expect("lamina", key, lamina[key], kind)
+    if kwargs.get("jobs", 1) < 1 or kwargs.get("max_workers", 1) < 1:
+        raise ConfigError(f"{CONFIG_FILE}: [lamina] jobs and max_workers must be 1 or more")
     credentials: dict[str, Credentials] = {}
 
     def clean(url: str, where: str) -> str:
@@ -287,6 +317,10 @@ def load_config(build_root: Path) -> Config:
                       ("bases_lockfile", str), ("stamp", bool)):  # fmt: skip
         if key in oci:
             kwargs[key] = _expect("oci", key, oci[key], kind)
+    if "outputs" in oci:
+        kwargs["outputs"] = parse_outputs(
+            _expect("oci", "outputs", oci["outputs"], list), f"{CONFIG_FILE}: [oci] outputs"
+        )
     kwargs["registries"] = _registries(_expect("oci", "registries", oci.get("registries", {}), dict), build_root)
     for key in ("mirror", "security_mirror"):
         if key in debian:

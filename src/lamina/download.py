@@ -76,7 +76,7 @@ def fetch_all(
         return path
 
     with (
-        progress.step(f"fetching {len(unique)} files", len(unique)) as advance,
+        progress.step(f"fetching {progress.count(len(unique), 'file')}", len(unique)) as advance,
         ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool,
     ):
         paths = list(pool.map(fetch, unique.values()))

@@ -57,6 +57,11 @@ def step(description: str, total: int | None = None) -> Iterator[Callable[[int],
         progress.remove_task(task)
 
 
+def count(number: int, noun: str) -> str:
+    """``"1 wheel"``, ``"3 wheels"``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def finish() -> None:
     """Stop drawing (at exit, or before plain output that must not be torn)."""
     with _lock:

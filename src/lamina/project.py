@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from lamina.backends import default_registry
+from lamina.backends.context import BuildContext
 from lamina.backends.python.module_names import WheelModuleNames
 from lamina.cache import Cache, default_cache_dir
 from lamina.config import Config, find_build_root, load_config
@@ -33,7 +36,9 @@ class Project:
     graph: BuildGraph
     transport: Transport
     stamp: bool = False  # put the revision and other facts of the checkout into images (opt-in)
-    memo: dict = field(default_factory=dict)  # values built once per run, e.g. a base several images share
+    jobs: int = 1  # targets built at once
+    _clients: dict = field(default_factory=dict)
+    _clients_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @cached_property
     def stamp_facts(self) -> Stamp | None:
@@ -47,15 +52,39 @@ class Project:
 
     def registry_client(self, host: str) -> RegistryClient:
         """The client of registry ``host`` (one per run), with its credentials."""
-        key = ("registry", host)
-        if key not in self.memo:
-            self.memo[key] = RegistryClient(host, self.transport, credentials=lambda: docker_credentials(host))
-        return self.memo[key]
+        with self._clients_lock:
+            if host not in self._clients:
+                self._clients[host] = RegistryClient(host, self.transport, credentials=lambda: docker_credentials(host))
+            return self._clients[host]
+
+    @cached_property
+    def context(self) -> BuildContext:
+        """What packagers get: the typed, read-only view of this repository for one run."""
+        return BuildContext(
+            build_root=self.build_root,
+            config=self.config,
+            registry=self.registry,
+            graph=self.graph,
+            cache=self.cache,
+            index=self.index,
+            transport=self.transport,
+            registry_client=self.registry_client,
+            stamp_facts=self.stamp_facts,
+        )
 
     @property
     def dist_dir(self) -> Path:
         """Where ``package`` writes outputs."""
         return self.build_root / self.config.dist_dir
+
+
+def default_jobs() -> int:
+    """Targets built at once when neither ``--jobs`` nor ``[lamina] jobs`` says: one per CPU this
+    process may use (its affinity, so a CI container's share of a big machine), at least one."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def load_project(
@@ -65,6 +94,7 @@ def load_project(
     stamp: bool | None = None,
     tags: tuple[str, ...] = (),
     changed: ChangedSince | None = None,
+    jobs: int | None = None,
 ) -> Project:
     """Find the build root (nearest ``pants.toml``), read config, load backends and BUILD files;
     ``tags`` are Pants' ``--tag`` filters on the targets specs select, ``changed`` Pants'
@@ -76,7 +106,10 @@ def load_project(
     transport = Transport(hosts=config.registries, credentials=config.credentials, pool_size=config.max_workers)
     module_names = WheelModuleNames(config, cache, lambda: project.index)
     graph = BuildGraph(config, registry, module_names=module_names, tag_filters=tags, changed=changed)
-    project = Project(root, config, registry, cache, graph, transport, config.stamp if stamp is None else stamp)
+    project = Project(
+        root, config, registry, cache, graph, transport, config.stamp if stamp is None else stamp,
+        jobs=jobs or config.jobs or default_jobs(),
+    )  # fmt: skip
     if config.remote_cache:
         reference = parse_reference(config.remote_cache)
         client = project.registry_client(reference.registry)

@@ -46,9 +46,36 @@ def copy_examples(destination: Path) -> Path:
     return destination
 
 
+class ImageLayout(type(Path())):
+    """The OCI layout an image is in, and which of its entries is that image: ``package``
+    writes every image into one shared layout, one ``index.json`` entry per target."""
+
+    address: str | None = None
+
+
+def image_layout(layout: Path, address: str | None) -> ImageLayout:
+    """``layout`` as the layout of the image of target ``address``."""
+    found = ImageLayout(layout)
+    found.address = address
+    return found
+
+
+def add_oci_options(root: Path, options: str) -> None:
+    """Add ``options`` (TOML lines) to the ``[oci]`` section of the examples' ``pants.toml``."""
+    config = root / "pants.toml"
+    text = config.read_text()
+    assert "\n[oci]\n" in text, "the examples configure [oci] outputs"
+    config.write_text(text.replace("\n[oci]\n", "\n[oci]\n" + options, 1))
+
+
 def top_descriptor(layout: Path) -> dict:
-    """The one entry of a layout's ``index.json``: an image manifest or an image index."""
-    (descriptor,) = json.loads((layout / "index.json").read_text())["manifests"]
+    """The entry of a layout's ``index.json`` (an image manifest or an image index): of a
+    shared layout, the one of the target the path was made for, else the only one."""
+    manifests = json.loads((layout / "index.json").read_text())["manifests"]
+    address = getattr(layout, "address", None)
+    if address is not None:
+        manifests = [m for m in manifests if m["annotations"]["dev.lamina.target"] == address]
+    (descriptor,) = manifests
     return descriptor
 
 
@@ -79,7 +106,24 @@ def layer_names(layout: Path, digest: str) -> list[str]:
         return archive.getnames()
 
 
-def image_outputs(build_root: Path, spec_path: str, name: str) -> tuple[Path, Path]:
-    """The OCI layout dir and docker-archive tarball ``package`` writes for an image target."""
-    stem = build_root / "dist" / spec_path.replace("/", ".") / name
-    return stem.with_name(name + ".oci"), stem.with_name(name + ".tar")
+def venv_layers(layout: Path, architecture: str = "amd64") -> list[dict]:
+    """The layers of the image's venv and third-party distributions (between the base and the
+    app), found by what the image config's history says made them."""
+    image = manifest(layout, architecture)
+    history = [h for h in config(layout, architecture).get("history", []) if not h.get("empty_layer")]
+    assert len(history) == len(image["layers"]), "one history entry per layer"
+    made_by = ("lamina: venv ", "lamina: third-party ")
+    return [layer for layer, h in zip(image["layers"], history) if h.get("created_by", "").startswith(made_by)]
+
+
+def venv_names(layout: Path, architecture: str = "amd64") -> list[str]:
+    """Member names of every venv and third-party layer of the image."""
+    return [name for layer in venv_layers(layout, architecture) for name in layer_names(layout, layer["digest"])]
+
+
+def image_outputs(build_root: Path, spec_path: str, name: str) -> tuple[ImageLayout, Path]:
+    """The OCI layout (the shared ``dist/oci``, as this target's) and the docker-archive
+    tarball (with ``--output=...,tarball``) ``package`` writes for an image target."""
+    stem = build_root / "dist" / (spec_path.replace("/", ".") or ".") / name
+    address = f"{spec_path}:{name}" if spec_path else f"//:{name}"
+    return image_layout(build_root / "dist" / "oci", address), stem.with_name(name + ".tar")

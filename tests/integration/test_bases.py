@@ -7,7 +7,7 @@ import json
 import subprocess
 
 import pytest
-from oci_reading import BASE, config, copy_examples, image_outputs, lamina, manifest
+from oci_reading import BASE, config, copy_examples, image_outputs, lamina, manifest, top_descriptor
 
 pytestmark = pytest.mark.integration
 
@@ -32,8 +32,10 @@ def test_docker_archive_docker_daemon_and_oci_layout_bases(tmp_path, python_base
     assert daemon_config["rootfs"] == archive_config["rootfs"]
     assert from_daemon["layers"][-2:] == from_archive["layers"][-2:]
 
-    base_layout = python_base.with_suffix(".oci")  # the base's own multi-architecture output
-    from_layout, _ = _package_with_base(root, cache, f"oci-layout:{base_layout}:latest")
+    base_layout = (
+        python_base.parents[1] / "oci"
+    )  # the examples' shared layout, with the base's multi-architecture index
+    from_layout, _ = _package_with_base(root, cache, f"oci-layout:{base_layout}:python3.11:latest")
     assert from_layout["layers"] == from_archive["layers"]
 
     image = load_image(image_outputs(root, *CLI)[1])
@@ -50,12 +52,13 @@ def test_skopeo_reads_the_index_and_both_images(tmp_path):
     lamina("package", f"{CLI[0]}:{CLI[1]}", ":".join(BASE), cwd=root, cache=tmp_path / "cache")
     for target in (CLI, BASE):
         layout, archive = image_outputs(root, *target)
-        index = _skopeo_inspect("--raw", f"oci:{layout}:latest")
+        name = top_descriptor(layout)["annotations"]["org.opencontainers.image.ref.name"]
+        index = _skopeo_inspect("--raw", f"oci:{layout}:{name}")
         assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
         platforms = {(m["platform"]["architecture"], m["platform"].get("variant")) for m in index["manifests"]}
         assert platforms == {("amd64", None), ("arm64", "v8")}
         for architecture in ("amd64", "arm64"):
-            inspected = _skopeo_inspect("--override-arch", architecture, f"oci:{layout}:latest")
+            inspected = _skopeo_inspect("--override-arch", architecture, f"oci:{layout}:{name}")
             assert inspected["Architecture"] == architecture and inspected["Os"] == "linux"
             assert inspected["Layers"] == [l["digest"] for l in manifest(layout, architecture)["layers"]]
         assert _skopeo_inspect(f"docker-archive:{archive}")["Architecture"] == "amd64"

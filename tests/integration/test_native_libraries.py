@@ -59,7 +59,7 @@ def test_a_missing_shared_library_fails_the_build_with_the_package_that_ships_it
 
     (root / "3rdparty/debian/BUILD").write_text(BASE_BUILD.format(packages=PACKAGES + ', "libstdc++6"'))
     lamina("generate-lockfiles", "--resolve=3rdparty/debian:python3.11", cwd=root, cache=cache)
-    built = lamina("package", "::", cwd=root, cache=cache)
+    built = lamina("package", "--output=oci,tarball", "::", cwd=root, cache=cache)
     assert "src/numeric:numeric  sha256:" in built.stdout
     _, archive = image_outputs(root, "src/numeric", "numeric")
     result = run_container(load_image(archive))

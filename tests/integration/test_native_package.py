@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from index_server import IndexServer
-from oci_reading import blob, image_outputs, lamina, layer_names, manifest, top_descriptor
+from oci_reading import blob, image_outputs, lamina, layer_names, manifest, top_descriptor, venv_layers
 from small_repo import download_wheelhouse, native_sdist
 
 BUILDER = Path(__file__).resolve().parents[1] / "data" / "builder" / "3rdparty" / "debian"
@@ -65,7 +65,7 @@ def test_a_native_sdist_is_built_in_the_builder_and_runs(
     assert "build requirements of hello_asking-1.0.tar.gz, hello_native-1.0.tar.gz" in locked.stdout
     build_lock = (root / "3rdparty/python/default.build.lock").read_text()
     assert "\ntabulate==" in build_lock and "\nmarkupsafe==" in build_lock  # what the backend asked for, in the builder
-    first = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
+    first = lamina("-v", "package", "--output=oci,tarball", "src/app:img", cwd=root, cache=tmp_path / "c1")
     assert "building hello_native-1.0.tar.gz in 3rdparty/debian:builder" in first.stderr
     again = lamina("-v", "package", "src/app:img", cwd=root, cache=tmp_path / "c1")
     assert "building hello_native" not in again.stderr  # a second package compiles nothing
@@ -134,7 +134,11 @@ def test_the_arm64_image_carries_an_aarch64_extension_built_under_emulation(nati
     layout = image_outputs(root, "src/app", "img")[0]
     machines = {}
     for architecture in ("amd64", "arm64"):
-        third_party = manifest(layout, architecture)["layers"][-2]  # below the app layer
+        (third_party,) = [
+            layer
+            for layer in venv_layers(layout, architecture)
+            if any("hello_native" in name for name in layer_names(layout, layer["digest"]))
+        ]
         with tarfile.open(blob(layout, third_party["digest"])) as archive:
             (member,) = [m for m in archive.getmembers() if m.name.endswith(".so") and "hello_native" in m.name]
             header = archive.extractfile(member).read(20)

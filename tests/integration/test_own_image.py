@@ -20,7 +20,7 @@ def test_lamina_packages_itself_into_an_image_that_runs(tmp_path, load_image, ru
         shutil.copy2(ROOT / name, repo / name)
     for name in ("src", "3rdparty"):
         shutil.copytree(ROOT / name, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    lamina("package", "//:lamina", cwd=repo, cache=tmp_path / "cache")
+    lamina("package", "--output=oci,tarball", "//:lamina", cwd=repo, cache=tmp_path / "cache")
     image = load_image(image_outputs(repo, "", "lamina")[1])
     version = run_container(image, ["--version"])
     assert version.exit_code == 0 and version.stdout.startswith("lamina "), version.stderr

@@ -5,10 +5,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import uuid
 
 import pytest
 import requests
-from oci_reading import BASE, EXAMPLES, copy_examples, image_outputs, lamina, layer_names, manifest, top_descriptor
+from oci_reading import (
+    BASE,
+    EXAMPLES,
+    copy_examples,
+    image_outputs,
+    lamina,
+    layer_names,
+    manifest,
+    top_descriptor,
+    venv_layers,
+    venv_names,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -19,10 +32,10 @@ GUESTBOOK = ("src/python/services/guestbook", "guestbook")  # psycopg2, compiled
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """The examples packaged once from a cold cache."""
+    """The examples packaged once from a cold cache, four targets at a time."""
     root = copy_examples(tmp_path_factory.mktemp("clone") / "examples")
     cache = tmp_path_factory.mktemp("cache")
-    result = lamina("package", "::", cwd=root, cache=cache)
+    result = lamina("--jobs=4", "package", "::", cwd=root, cache=cache)
     return root, cache, result
 
 
@@ -33,8 +46,8 @@ def test_package_prints_address_outputs_and_digest(built):
         assert layout.is_dir() and archive.is_file()
         assert f"{spec_path}:{name}" in result.stdout
         assert str(archive.relative_to(root)) in result.stdout or str(archive) in result.stdout
-        index = json.loads((layout / "index.json").read_text())
-        assert index["manifests"][0]["digest"] in result.stdout
+        assert top_descriptor(layout)["digest"] in result.stdout
+        assert f"dist/oci:lamina-examples/{name}:latest" in result.stdout
 
 
 def test_cli_image_runs_with_arguments(built, load_image, run_container):
@@ -112,9 +125,8 @@ def test_guestbook_image_holds_no_compiler_headers_dev_packages_or_build_require
 
 def _image_files(root, target):
     layout, _ = image_outputs(root, *target)
-    layers = manifest(layout)["layers"]
-    # base layers first, then third-party, then app
-    return layer_names(layout, layers[-2]["digest"]), layer_names(layout, layers[-1]["digest"])
+    # base layers first, then the venv and third-party layers, then the app
+    return venv_names(layout), layer_names(layout, manifest(layout)["layers"][-1]["digest"])
 
 
 def _dists(names):
@@ -154,7 +166,12 @@ def test_layers_says_what_each_layer_holds_and_keys_on(built):
         assert [line.split()[1] for line in section.splitlines() if line[2:3].isdigit()] == [
             layer["digest"][:19] for layer in layers
         ]
-    assert "third-party requirements: attrs==" in shown and "docopt==0.6.2" in shown and "fastapi" not in shown
+    assert (
+        "third-party distributions: " in shown
+        and "attrs==" in shown
+        and "docopt==0.6.2" in shown
+        and "fastapi" not in shown
+    )
     assert "application files: " in shown and "app/services/greet_cli/main.py" in shown
     assert "base: lamina: Debian packages base-files" in shown
     assert list((root / "dist").rglob("*.lamina-*")) == []
@@ -178,13 +195,21 @@ def test_app_only_edit_changes_only_the_app_layer(built, tmp_path):
     before_cli = manifest(image_outputs(root, *CLI)[0])
     with open(clone / WEB[0] / "main.py", "a") as handle:
         handle.write("\n# an app-only edit\n")
-    edited = lamina("package", "--json", "::", cwd=clone, cache=cache)
+    edited = lamina("-v", "package", "--json", "::", cwd=clone, cache=cache)
+    # -v says why: the web app layer was rebuilt for its edited file, everything else was a hit
+    web_lines = [line for line in edited.stderr.splitlines() if f"{':'.join(WEB)} (linux/amd64): " in line]
+    (rebuilt,) = [line for line in web_lines if "rebuilt" in line]
+    assert "app layer" in rebuilt and "rebuilt: file changed: src/python/services/web/main.py" in rebuilt
+    assert all("reused: a cache hit in the local cache" in line for line in web_lines if "app layer" not in line)
     reports = {r["address"]: r for r in map(json.loads, edited.stdout.splitlines())}  # one JSON object per target
     assert set(reports) == {":".join(t) for t in (WEB, CLI, GUESTBOOK, BASE)} | {
         "3rdparty/debian:python3.11-libpq", "3rdparty/debian:builder",
     }  # fmt: skip
     web = reports[":".join(WEB)]
-    assert web["tags"] == ["lamina-examples/web:latest"] and web["outputs"][0].endswith("web.oci")
+    assert web["tags"] == ["lamina-examples/web:latest"] and web["outputs"] == [
+        "dist/oci:lamina-examples/web:latest",
+        "dist/src.python.services.web/web.tar",
+    ]
     assert {i["platform"] for i in web["images"]} == {"linux/amd64", "linux/arm64/v8"}
     for image in web["images"]:  # the app layer is made again, everything below it comes from the cache
         assert [layer["source"] for layer in image["layers"]] == ["cached"] * (len(image["layers"]) - 1) + ["built"]
@@ -198,7 +223,7 @@ def test_app_only_edit_changes_only_the_app_layer(built, tmp_path):
     assert after_cli == before_cli
 
 
-def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, tmp_path):
+def test_same_inputs_give_same_digests_across_clones_caches_umask_tz_and_jobs(built, tmp_path):
     root, _, _ = built
     clone = copy_examples(tmp_path / "elsewhere" / "checkout")
     old_umask = os.umask(0o077)
@@ -206,7 +231,7 @@ def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, 
         for path in clone.rglob("*"):
             if path.is_file() and path.suffix in {".py", ""}:
                 os.chmod(path, 0o600)
-        lamina("package", "::", cwd=clone, cache=tmp_path / "other-cache", env={"TZ": "Asia/Kathmandu"})
+        lamina("--jobs=1", "package", "::", cwd=clone, cache=tmp_path / "other-cache", env={"TZ": "Asia/Kathmandu"})
     finally:
         os.umask(old_umask)
     for target in (WEB, CLI, GUESTBOOK, BASE):
@@ -215,6 +240,8 @@ def test_same_inputs_give_same_digests_across_clones_caches_umask_and_tz(built, 
                 image_outputs(root, *target)[0], architecture
             )
         assert top_descriptor(image_outputs(clone, *target)[0]) == top_descriptor(image_outputs(root, *target)[0])
+    # one after another and four at once: the same layout, byte for byte, entries in address order
+    assert (clone / "dist/oci/index.json").read_bytes() == (root / "dist/oci/index.json").read_bytes()
 
 
 def test_load_puts_the_image_in_the_engine(built, docker_client):
@@ -223,6 +250,30 @@ def test_load_puts_the_image_in_the_engine(built, docker_client):
     layout, _ = image_outputs(root, *CLI)
     loaded = docker_client.images.get("lamina-examples/greet-cli:latest")
     assert loaded.id == manifest(layout, "amd64")["config"]["digest"]  # this machine's image of the index
+
+
+def test_load_sends_the_engine_only_the_layers_it_lacks(built, docker_client, run_container, tmp_path):
+    _, cache, _ = built
+    clone = copy_examples(tmp_path / "examples")
+    build_file = clone / CLI[0] / "BUILD"
+    repository = f"lamina-tests/slim-load-{uuid.uuid4().hex[:12]}"  # this test's own: no other test loads it
+    build_file.write_text(build_file.read_text().replace('"lamina-examples/greet-cli"', f'"{repository}"'))
+    spec = f"{CLI[0]}:{CLI[1]}"
+    loaded = []
+    try:
+        lamina("package", "--output=docker", spec, cwd=clone, cache=cache)
+        loaded.append(docker_client.images.get(f"{repository}:latest").id)
+        with open(clone / CLI[0] / "main.py", "a") as handle:
+            handle.write("\n# an app-only edit\n")
+        edited = lamina("-v", "package", "--output=docker", spec, cwd=clone, cache=cache)
+        layers = manifest(image_outputs(built[0], *CLI)[0])["layers"]
+        assert f"1 of {len(layers)} layers sent, it held the others" in edited.stderr
+        loaded.append(docker_client.images.get(f"{repository}:latest").id)
+        assert run_container(f"{repository}:latest", ["hello", "Slim"]).stdout.strip() == "Hello, Slim!"
+        assert not (clone / "dist").exists()  # --output=docker: nothing written under dist/
+    finally:
+        for image_id in loaded:
+            docker_client.images.remove(image_id, force=True)
 
 
 def test_load_without_an_engine_is_a_clear_error(built):
@@ -234,15 +285,44 @@ def test_load_without_an_engine_is_a_clear_error(built):
     assert result.returncode == 1 and "no Docker engine answered" in result.stderr
 
 
-def test_lock_change_changes_only_the_third_party_layer(built, tmp_path):
+def test_a_one_distribution_lock_bump_changes_only_its_layer_and_the_images_that_use_it(built, tmp_path):
     root, cache, _ = built
     clone = copy_examples(tmp_path / "examples")
     requirements = clone / "3rdparty/python/requirements.txt"
     requirements.write_text(requirements.read_text().replace("tabulate>=0.9", "tabulate==0.9.0"))
     lamina("generate-lockfiles", "--resolve=python-default", cwd=clone, cache=cache)  # the Debian lock stays as it is
     assert "tabulate==0.9.0" in (clone / "3rdparty/python/default.lock").read_text()
-    lamina("package", "::", cwd=clone, cache=cache)
-    before, after = manifest(image_outputs(root, *CLI)[0]), manifest(image_outputs(clone, *CLI)[0])
-    assert after["layers"][:-2] == before["layers"][:-2]  # base
-    assert after["layers"][-2]["digest"] != before["layers"][-2]["digest"]  # third-party
-    assert after["layers"][-1] == before["layers"][-1]  # app
+    bumped = lamina("-v", "package", "::", cwd=clone, cache=cache)
+    assert re.search(
+        r"greet-cli \(linux/amd64\): third-party layer [a-z, ]*tabulate.* rebuilt: lock entry tabulate: \S+ -> 0\.9\.0",
+        bumped.stderr,
+    )
+    for architecture in ("amd64", "arm64"):
+        before = manifest(image_outputs(root, *CLI)[0], architecture)["layers"]
+        after = manifest(image_outputs(clone, *CLI)[0], architecture)["layers"]
+        assert len(after) == len(before)
+        (changed,) = [i for i, (old, new) in enumerate(zip(before, after)) if old != new]
+        names = layer_names(image_outputs(clone, *CLI)[0], after[changed]["digest"])
+        assert any(n.endswith("tabulate-0.9.0.dist-info/METADATA") for n in names)
+        assert not any(n.endswith("docopt.py") for n in names)  # docopt's layer is untouched
+        assert changed < len(after) - 1  # not the app layer
+    for target in (WEB, GUESTBOOK):  # they do not use tabulate: same images, same digests
+        assert top_descriptor(image_outputs(clone, *target)[0]) == top_descriptor(image_outputs(root, *target)[0])
+
+
+def test_images_share_the_layer_of_a_distribution_they_both_use(built):
+    root, _, _ = built
+    cli, guestbook = image_outputs(root, *CLI)[0], image_outputs(root, *GUESTBOOK)[0]
+
+    def docopt_layer(layout):
+        (layer,) = [
+            layer
+            for layer in venv_layers(layout)
+            if any(n.endswith("docopt.py") for n in layer_names(layout, layer["digest"]))
+        ]
+        return layer
+
+    assert docopt_layer(cli) == docopt_layer(guestbook)  # one blob, stored, pushed and pulled once
+    assert venv_layers(cli)[0] == venv_layers(guestbook)[0]  # the venv itself
+    web = image_outputs(root, *WEB)[0]
+    assert venv_layers(web)[0] == venv_layers(cli)[0]

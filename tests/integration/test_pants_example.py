@@ -34,7 +34,7 @@ def test_python_image_added_to_it_packages_and_runs(tmp_path, python_base, load_
         build.write(
             '\npython_image(name="image", entry_point="main.py:say_hello", base="docker-archive:base/python.tar")\n'
         )
-    lamina("package", "helloworld:image", cwd=repo, cache=tmp_path / "cache")
+    lamina("package", "--output=oci,tarball", "helloworld:image", cwd=repo, cache=tmp_path / "cache")
     image = load_image(image_outputs(repo, "helloworld", "image")[1])
     result = run_container(image, ["Pants"])
     assert result.exit_code == 0, result.stderr

@@ -52,7 +52,7 @@ def test_bars_only_in_a_terminal(index, python_base, tmp_path):
     repo = make_repo(tmp_path / "repo", index_url=index.url, base=python_base, lock=lock_text(index.files))
     stdout, drawn = _package(repo, tmp_path / "tty-cache", terminal=True)
     assert "src/app:cli  sha256:" in stdout  # lamina's output stays on stdout, undrawn
-    assert "fetching 2 files" in drawn and "installing 2 wheels" in drawn and "\x1b[" in drawn
+    assert "fetching 2 files" in drawn and "installing 1 wheel" in drawn and "\x1b[" in drawn  # a layer per group
     for options in ((), ("--quiet",), ("-v",)):
         stdout, plain = _package(repo, tmp_path / f"cache{len(options)}{''.join(options)}", *options,
                                  terminal=not options == ())  # fmt: skip

@@ -12,7 +12,7 @@ import threading
 import uuid
 
 import pytest
-from oci_reading import BASE, copy_examples, image_outputs, lamina, manifest, top_descriptor
+from oci_reading import BASE, add_oci_options, copy_examples, image_outputs, lamina, manifest, top_descriptor
 from registry_server import RegistryServer, docker_config
 from token_server import TokenServer
 
@@ -28,8 +28,9 @@ PUBLISHED = re.compile(
 
 def _repo(tmp_path, registry, extra: str = "", name: str = "examples"):
     root = copy_examples(tmp_path / name)
+    add_oci_options(root, f'default_repository = "{registry.address}/ci"\n')
     with open(root / "pants.toml", "a") as config:
-        config.write(f'\n[oci]\ndefault_repository = "{registry.address}/ci"\n{extra}')
+        config.write(extra)
     return root
 
 

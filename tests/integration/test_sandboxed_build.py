@@ -37,7 +37,7 @@ def builders(tmp_path_factory) -> dict[str, Path]:
     shutil.copytree(DATA / "builder", root)
     project = load_project(root, tmp_path_factory.mktemp("builder-cache"))
     target = project.graph.address_of("3rdparty/debian:builder")
-    images = project.registry.base_builders[target.alias](target, project)
+    images = project.registry.base_builders[target.alias](target, project.context)
     return {
         i.platform.architecture: prepare_rootfs(i, tmp_path_factory.mktemp(i.platform.architecture)) for i in images
     }

@@ -28,7 +28,7 @@ def test_tailor_then_package_a_uv_workspace(lock, tmp_path, python_base, load_im
     assert lamina("tailor", "--check", cwd=root, cache=cache).stdout == ""  # idempotent: nothing left to add
     with (root / "pants.toml").open("a") as config:  # this machine's base image (no registry is reachable)
         config.write(f'\n[oci]\ndefault_base = "docker-archive:{python_base}"\n')
-    lamina("package", "::", cwd=root, cache=cache)
+    lamina("package", "--output=oci,tarball", "::", cwd=root, cache=cache)
     web = run_container(load_image(image_outputs(root, "packages/web", "web")[1]))
     cli = run_container(load_image(image_outputs(root, "packages/cli", "cli")[1]))
     assert (web.exit_code, web.stdout.strip()) == (0, "<p>Hello, &lt;web&gt;!</p>"), web.stderr

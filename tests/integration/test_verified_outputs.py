@@ -9,7 +9,7 @@ import re
 import subprocess
 
 import pytest
-from oci_reading import copy_examples, image_outputs, lamina, manifest
+from oci_reading import add_oci_options, copy_examples, image_outputs, lamina, manifest, venv_layers
 from small_repo import tree_digest
 
 pytestmark = pytest.mark.integration
@@ -40,7 +40,7 @@ def built(tmp_path_factory):
 def test_a_damaged_cache_blob_is_found_removed_and_rebuilt(built):
     root, cache, digests, reference = built
     layout, _ = image_outputs(root, *CLI)
-    third_party = manifest(layout)["layers"][-2]["digest"]  # the venv layer, just above the base
+    third_party = venv_layers(layout)[-1]["digest"]  # a third-party layer, just below the app
     cached = cache / "blobs" / "sha256" / third_party.split(":")[1]
     assert cached.stat().st_ino != (layout / "blobs" / "sha256" / cached.name).stat().st_ino  # never shared
     _flip(cached)
@@ -107,6 +107,6 @@ def test_digests_depend_on_the_image_not_on_history_unless_stamped(built, tmp_pa
     assert annotations["org.opencontainers.image.revision"] == _git(second, "rev-parse", "HEAD")
     assert annotations["org.opencontainers.image.created"] == "2024-05-01T12:00:00Z"
     assert annotations["org.opencontainers.image.source"] == "https://git.example.com/team/examples.git"
-    (second / "pants.toml").write_text((second / "pants.toml").read_text() + "\n[oci]\nstamp = true\n")
+    add_oci_options(second, "stamp = true\n")
     assert _digests(lamina("package", spec, cwd=second, cache=cache)) == _digests(stamped)
     assert _digests(lamina("package", "--no-stamp", spec, cwd=second, cache=cache)) == digests

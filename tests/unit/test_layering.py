@@ -8,7 +8,7 @@ from pathlib import Path
 import lamina
 
 LAYERS = [
-    "errors", "redact", "atomic", "stamp", "progress", "transport", "engine", "sandbox", "oci", "cache", "download", "registry", "tar", "python",
+    "errors", "redact", "atomic", "once", "stamp", "progress", "transport", "engine", "sandbox", "oci", "cache", "download", "registry", "tar", "python",
     "debian", "sources", "sinks", "config", "graph", "backends", "project", "goals", "cli", "__main__",
 ]  # fmt: skip
 PACKAGE = Path(lamina.__file__).parent

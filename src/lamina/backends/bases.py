@@ -3,6 +3,7 @@ target built by its backend (``debian_base``), or an image read by ``lamina.sour
 
 from __future__ import annotations
 
+from lamina.backends.context import BuildContext
 from lamina.errors import ImageError
 from lamina.graph.target import Target
 from lamina.oci import Image
@@ -10,37 +11,34 @@ from lamina.registry.pins import read_pins
 from lamina.sources import load_base
 
 
-def base_images(target: Target, project) -> tuple[Image, ...]:
+def base_images(target: Target, context: BuildContext) -> tuple[Image, ...]:
     """The base of ``target``: one image, or one per platform of a multi-architecture base."""
-    spec = target.get("base") or project.config.default_base
+    spec = target.get("base") or context.config.default_base
     if not spec:
         raise ImageError(
             f"{target.address} (at {target.build_file}:{target.line}) has no base=; set it, or [oci] default_base in pants.toml"
         )
-    return spec_images(spec, target, "base", project)
+    return spec_images(spec, target, "base", context)
 
 
-def spec_images(spec: str, target: Target, field: str, project) -> tuple[Image, ...]:
+def spec_images(spec: str, target: Target, field: str, context: BuildContext) -> tuple[Image, ...]:
     """The images ``spec`` (``target``'s ``field``: its base or builder) names: a base target's,
     else the one image a ``lamina.sources`` reference reads (an archive, a layout, a registry)."""
-    named = project.graph.image_target(spec, target, field)
+    named = context.graph.image_target(spec, target, field)
     if named is None:
-        pins = read_pins(project.build_root / project.config.bases_lockfile)
-        base = load_base(spec, project.build_root, project.cache, registry_client=project.registry_client, pins=pins)
+        pins = read_pins(context.build_root / context.config.bases_lockfile)
+        base = load_base(spec, context.build_root, context.cache, registry_client=context.registry_client, pins=pins)
         return (base,)
-    return target_images(named, project, f"{target.address} (at {target.build_file}:{target.line}): {field}={spec!r}")
+    return target_images(named, context, f"{target.address} (at {target.build_file}:{target.line}): {field}={spec!r}")
 
 
-def target_images(base_target: Target, project, named_by: str) -> tuple[Image, ...]:
+def target_images(base_target: Target, context: BuildContext, named_by: str) -> tuple[Image, ...]:
     """The images (one per platform) of a base target, built once per run; ``named_by`` says
     who named it, for the error when it is no base."""
-    builder = project.registry.base_builders.get(base_target.alias)
+    builder = context.registry.base_builders.get(base_target.alias)
     if builder is None:
         raise ImageError(
             f"{named_by} names {base_target.address}, a {base_target.alias} target, which is not a base image; "
             "name a debian_base target"
         )
-    key = ("base", str(base_target.address))
-    if key not in project.memo:
-        project.memo[key] = tuple(builder(base_target, project))
-    return project.memo[key]
+    return context.once(("base", str(base_target.address)), lambda: tuple(builder(base_target, context)))

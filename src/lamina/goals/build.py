@@ -1,5 +1,12 @@
-"""The build loop ``package`` and ``publish`` share: build every packageable target of the
-specs, validate what it made, then hand each result to the goal's writer.
+"""The build loop ``package``, ``publish`` and ``layers`` share: build every packageable
+target of the specs on a pool of ``--jobs`` workers, validate what each made, then hand
+each result, in address order, to the goal's writer.
+
+Workers share the cache and the context's ``once`` (a base several images need is built
+by the first worker that asks), so what an image is made of, and its digest, does not
+depend on how many workers there are or which finished first. When a target fails, no
+new target starts; the error reported is that of the first failing target in address
+order, so it too does not depend on scheduling.
 
 A blob found damaged while building or writing (its bytes no longer match its digest)
 is removed from the cache and the target is built once more, which downloads or
@@ -10,8 +17,10 @@ error naming it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -51,13 +60,13 @@ def retrying(project, target: Target, step: Callable[[], T]) -> T:
             raise
         Path(err.path).unlink(missing_ok=True)
         log.warning("%s; lamina removed it and builds %s again", err, target.address)
-        project.memo.clear()
+        project.context.once.clear()
         return step()
 
 
 def build(project, target: Target) -> Any:
     """Package ``target`` with its packager; images are validated before anyone writes them."""
-    result = project.registry.packager(target)(target, project)
+    result = project.registry.packager(target)(target, project.context)
     if isinstance(result, BuiltImage):
         for image in images_of(result.image):
             validate(image)
@@ -65,14 +74,35 @@ def build(project, target: Target) -> Any:
 
 
 def build_all(project, specs: list[str]) -> list[Built]:
-    """Every packageable target the specs match, built (and validated) in address order."""
+    """Every packageable target the specs match, built (and validated), in address order."""
     targets = [t for t in project.graph.resolve_specs(specs or ["::"]) if project.registry.packager(t) is not None]
-    built = []
-    for target in targets:
+    failed = threading.Event()
+
+    def one(target: Target) -> Built:
+        if failed.is_set():
+            raise _NotStarted
         started = time.monotonic()
-        result = retrying(project, target, lambda target=target: build(project, target))
-        built.append(Built(target, result, time.monotonic() - started))
-    return built
+        try:
+            result = retrying(project, target, lambda: build(project, target))
+        except BaseException:
+            failed.set()
+            raise
+        return Built(target, result, time.monotonic() - started)
+
+    if project.jobs == 1 or len(targets) < 2:
+        return [one(target) for target in targets]
+    with ThreadPoolExecutor(max_workers=min(project.jobs, len(targets)), thread_name_prefix="lamina-build") as pool:
+        futures = [pool.submit(one, target) for target in targets]
+        wait(futures)
+    errors = [f.exception() for f in futures if f.exception() is not None]
+    first = next((e for e in errors if not isinstance(e, _NotStarted)), None)
+    if first is not None:
+        raise first
+    return [f.result() for f in futures]
+
+
+class _NotStarted(Exception):
+    """A target not built because another failed first."""
 
 
 def write_retrying(project, item: Built, write: Callable[[Any], T]) -> T:

@@ -127,7 +127,7 @@ def run(args: argparse.Namespace, project) -> int:
         _pin_registry_bases(project)
     verify = config.debian_verify_signatures and not args.debian_insecure_skip_verify
     for target in debian:
-        path, lock = generate_lock(target, project, verify=verify)
+        path, lock = generate_lock(target, project.context, verify=verify)
         counts = ", ".join(f"{len(debs)} {arch}" for arch, debs in sorted(lock.packages.items()))
         print(f"wrote {path.relative_to(config.build_root)} ({counts} packages)")
     return 0
@@ -183,9 +183,9 @@ def _builder_of(project, resolve: str):
         spec = builder_spec(target, config)
         if target.alias != "python_image" or not spec or graph.resolve_of(target) != resolve:
             continue
-        base = base_images(target, project)[0]
+        base = base_images(target, project.context)[0]
         platform, _ = probe_base(base, project.cache)
-        builder = builder_for(target, spec, project, base, platform)
+        builder = builder_for(target, spec, project.context, base, platform)
         third_party = ThirdParty(
             project.cache, project.index, max_workers=config.max_workers, sandbox=config.python_sandbox
         )

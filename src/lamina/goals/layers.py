@@ -1,7 +1,7 @@
 """``lamina layers``: what each layer of an image holds and what its cache key is made of,
 bottom to top, per platform: the base's layers as their history names them, the
-third-party layer's distributions (its key: those locked artifacts, the platform and the
-venv), the app layer's files (its key: their contents). Builds what is not cached; writes
+venv and third-party layers' distributions (their key: those locked artifacts, the platform
+and the venv), the app layer's files (its key: their contents). Builds what is not cached; writes
 no output."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from lamina.oci.index import images_of
 
 NAME = "layers"
 HELP = "Show each layer of the given images: size, what is in it, what its cache key is made of."
-_THIRD_PARTY, _APP = "lamina: third-party requirements of ", "lamina: application "
+_VENV, _THIRD_PARTY, _APP = "lamina: venv ", "lamina: third-party ", "lamina: application "
 
 
 def register(subparsers) -> None:
@@ -39,10 +39,11 @@ def _files(layer) -> list[str]:
 
 def _describe(built: BuiltImage, image, layer, created_by: str) -> list[str]:
     platform = image.platform
+    if created_by.startswith(_VENV):
+        return [f"the venv: {created_by.removeprefix(_VENV)}", f"key: {platform}, the venv layout"]
     if created_by.startswith(_THIRD_PARTY):
-        dists = ", ".join(built.third_party) or "none"
         return [
-            f"third-party requirements: {dists}",
+            f"third-party distributions: {created_by.removeprefix(_THIRD_PARTY)}",
             f"key: those distributions' locked sha256s, {platform}, the venv layout (and the builder, if one compiles)",
         ]
     if created_by.startswith(_APP):

@@ -103,12 +103,12 @@ class Target:
         return out
 
 
-Packager = Callable[[Target, Any], Any]
+Packager = Callable[[Target, Any], Any]  # (target, lamina.backends.context.BuildContext) -> what it built
 Generator = Callable[[Target, Any], list]  # (generator target, GenerationContext) -> the targets it generates
 Synthesizer = Callable[[Any], list]  # config -> [(generator, its generated targets)] no BUILD file declares
 Inferrer = Callable[[Target, Any], list]  # (target, build graph) -> the targets it depends on beyond its explicit ones
-BaseBuilder = Callable[[Target, Any], tuple]  # (target, project) -> one Image per platform
-# (base target, project, platform, sonames, dirs, {soname: Debian package the builder ships it in}) -> advice
+BaseBuilder = Callable[[Target, Any], tuple]  # (target, BuildContext) -> one Image per platform
+# (base target, BuildContext, platform, sonames, dirs, {soname: Debian package the builder ships it in}) -> advice
 LibraryPackages = Callable[..., str]
 OwnedFiles = Callable[[Target], list]  # target -> build-root-relative files it owns besides its sources
 

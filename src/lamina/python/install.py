@@ -175,6 +175,18 @@ def _install_one(wheel: Wheel, installed: dict, layout: VenvLayout, python: str,
         ) from None
 
 
+def installed_size(wheel: Wheel) -> int:
+    """The bytes ``wheel`` installs (its members' uncompressed sizes), read from the zip's directory."""
+    try:
+        with zipfile.ZipFile(wheel.path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except NOT_A_WHEEL as err:
+        raise BuildError(
+            f"cannot read {wheel.filename}: it is not a valid wheel ({type(err).__name__}: {err}); "
+            "check the lock's hash for it, or pin another version"
+        ) from None
+
+
 def install_wheels(
     wheels: Sequence[Wheel],
     layout: VenvLayout,
@@ -182,16 +194,18 @@ def install_wheels(
     *,
     spill_dir: Path,
     memory_budget: int = MEMORY_BUDGET,
+    skeleton: bool = True,
 ) -> Installed:
-    """The venv with every wheel installed; scripts run the venv's python. Files beyond
-    ``memory_budget`` go to ``spill_dir``, which must outlive the returned entries."""
+    """The venv with every wheel installed (with ``skeleton=False``, the wheels' files
+    alone); scripts run the venv's python. Files beyond ``memory_budget`` go to
+    ``spill_dir``, which must outlive the returned entries."""
     installed: dict[str, tuple[str, TarEntry]] = {}
     python = f"{layout.venv_dir}/bin/python"
     budget = _Budget(memory_budget)
-    with progress.step(f"installing {len(wheels)} wheels", len(wheels)) as advance:
+    with progress.step(f"installing {progress.count(len(wheels), 'wheel')}", len(wheels)) as advance:
         for wheel in sorted(wheels, key=lambda w: w.filename):
             _install_one(wheel, installed, layout, python, budget, spill_dir)
             advance()
-    entries = venv_skeleton(layout, platform) + [entry for _, entry in installed.values()]
+    entries = (venv_skeleton(layout, platform) if skeleton else []) + [entry for _, entry in installed.values()]
     owners = {entry.path: wheel for wheel, entry in installed.values()}
     return Installed(entries, owners)

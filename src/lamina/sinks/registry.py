@@ -105,7 +105,7 @@ def push(
 
     blobs = _blobs(artifact)
     with (
-        progress.step(f"pushing {len(blobs)} blobs to {repository}", len(blobs)) as advance,
+        progress.step(f"pushing {progress.count(len(blobs), 'blob')} to {repository}", len(blobs)) as advance,
         ThreadPoolExecutor(max_workers=max(1, max_workers)) as pool,
     ):
         futures = [pool.submit(push_one, digest, item) for digest, item in blobs.items()]

@@ -13,6 +13,7 @@ import io
 import json
 import tarfile
 from pathlib import Path
+from typing import Self
 
 from lamina.atomic import locked, replacing, sweep
 from lamina.cache import OutputRecord
@@ -47,8 +48,12 @@ def _blob(digest: str) -> str:
     return "blobs/sha256/" + digest.split(":")[1]
 
 
-def _write(archive: tarfile.TarFile, artifact: Image | ImageIndex, index: bytes, manifest_json: bytes) -> None:
-    small = [("index.json", index), ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}'), ("manifest.json", manifest_json)]
+def _write(
+    archive: tarfile.TarFile, artifact: Image | ImageIndex, index: bytes | None, manifest_json: bytes, held: frozenset
+) -> None:
+    small = [("manifest.json", manifest_json)]
+    if index is not None:
+        small[:0] = [("index.json", index), ("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')]
     if isinstance(artifact, ImageIndex):
         small.append((_blob(artifact.digest), artifact.manifest_bytes))
     for each in images_of(artifact):
@@ -60,7 +65,7 @@ def _write(archive: tarfile.TarFile, artifact: Image | ImageIndex, index: bytes,
             archive.addfile(_info(name, len(data)), io.BytesIO(data))
     for each in images_of(artifact):
         for layer in each.layers:
-            if _blob(layer.digest) in written:
+            if _blob(layer.digest) in written or layer.digest in held:
                 continue
             written.add(_blob(layer.digest))
             with HashingReader(layer) as stream:
@@ -70,6 +75,22 @@ def _write(archive: tarfile.TarFile, artifact: Image | ImageIndex, index: bytes,
                     stream.check()
                     raise
                 stream.check()
+
+
+def _manifest_json(image: Image, repo_tags: list[str]) -> bytes:
+    """What ``docker load`` reads: one image per tag list."""
+    layers = [_blob(layer.digest) for layer in image.layers]
+    return json.dumps(
+        [{"Config": _blob(image.config_descriptor.digest), "RepoTags": repo_tags, "Layers": layers}]
+    ).encode()
+
+
+def write_for_engine(image: Image, path: Path, *, repo_tags: list[str], held: frozenset[str]) -> None:
+    """A ``docker save``-style tarball of one image without the layers of ``held`` (digests):
+    the engine's loader opens a layer's file only when it lacks that layer's chain."""
+    with open(path, "xb") as handle, tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        archive.copybufsize = _CHUNK
+        _write(archive, image, None, _manifest_json(image, repo_tags), held)
 
 
 def write(
@@ -83,15 +104,7 @@ def write(
     """
     index = _index(artifact, repo_tags)
     image = single_image(artifact)
-    manifest_json = json.dumps(
-        [
-            {
-                "Config": _blob(image.config_descriptor.digest),
-                "RepoTags": repo_tags,
-                "Layers": [_blob(l.digest) for l in image.layers],
-            }
-        ]
-    ).encode()
+    manifest_json = _manifest_json(image, repo_tags)
     content = sha256_digest(index + b"\n" + manifest_json)  # what the tarball must hold
     with locked(path.parent):
         sweep(path.parent)
@@ -99,7 +112,27 @@ def write(
             return
         with replacing(path) as handle, tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
             archive.copybufsize = _CHUNK  # layers are copied (and hashed) a megabyte at a time, not 16 KB
-            _write(archive, artifact, index, manifest_json)
+            _write(archive, artifact, index, manifest_json, frozenset())
         if record is not None:
             record.remember(path, content)
             record.save()
+
+
+class Tarballs:
+    """The ``tarball`` output: one ``docker load``-able tarball per image target, at
+    ``<dist>/<dir.sub>/<name>.tar`` (Pants' layout)."""
+
+    def __init__(self, dist_dir: Path, ledger, *, shown_from: Path) -> None:
+        self.dist_dir, self.ledger, self.shown_from = dist_dir, ledger, shown_from
+
+    def __enter__(self) -> Self:
+        return self
+
+    def put(self, built) -> list[str]:
+        """Write ``built``'s tarball (kept when the ledger says it is already this image's)."""
+        path = self.dist_dir / (built.output_stem + ".tar")
+        write(built.image, path, repo_tags=list(built.repo_tags), record=self.ledger.record(path))
+        return [str(path.relative_to(self.shown_from))]
+
+    def __exit__(self, *exc) -> None:
+        pass

@@ -81,5 +81,5 @@ def test_images_carry_every_ancestor_init_file(repo):
 
     project = repo(FILES)()
     image = project.graph.address_of("src/app:img")
-    files = {f.image_path for f in _app_files(project.graph.closure([image]), project)}
+    files = {f.image_path for f in _app_files(project.graph.closure([image]), project.context)}
     assert {"/app/lib/__init__.py", "/app/lib/util.py", "/app/app/main.py"} <= files

@@ -182,7 +182,7 @@ def test_layout_and_entry_point_are_checked_before_anything_is_built(repo):
     ):  # fmt: skip
         project = repo({**files, "src/app/BUILD": files["src/app/BUILD"].format(entry=entry, more=more)})()
         with pytest.raises(BuildFileError, match=message):
-            package_python_image(project.graph.address_of("src/app:img"), project)
+            package_python_image(project.graph.address_of("src/app:img"), project.context)
 
 
 def test_unknown_python_options_are_errors_but_pants_own_are_accepted(repo):

@@ -55,7 +55,7 @@ def test_a_stale_lock_is_reported_with_the_command_that_regenerates_it(tmp_path,
     lock_path.write_text((LOCKS / "pants-python-default.lock").read_text())
     project = load_project(tmp_path, tmp_path / ".cache")
     with caplog.at_level(logging.WARNING):
-        warn_if_stale(load_lockfile(lock_path), "python-default", project)
+        warn_if_stale(load_lockfile(lock_path), "python-default", project.context)
     assert (
         "the lock of resolve 'python-default' is stale: requirements added since it was generated: attrs>=23"
         in caplog.text
@@ -79,4 +79,4 @@ def test_a_constraints_file_is_read_but_never_installed_from(tmp_path):
     image = project.graph.address_of("src/app:img")
     assert "//:reqs#requests" in [str(t.address) for t in project.graph.closure([image])]
     with pytest.raises(ResolveError, match=r"constraints.txt is a constraints file: it pins versions but no hashes"):
-        package_python_image(image, project)
+        package_python_image(image, project.context)

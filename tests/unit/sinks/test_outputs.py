@@ -8,6 +8,7 @@ import tarfile
 
 import pytest
 
+from lamina.backends.built import BuiltImage
 from lamina.cache import Cache
 from lamina.errors import DamagedBlobError
 from lamina.oci import OCI_LAYER_GZIP, FileLayer, Image
@@ -17,8 +18,8 @@ from lamina.sources import docker_archive, oci_layout
 from lamina.tar import TarEntry, write_layer
 
 
-def _image(cache):
-    blob = write_layer([TarEntry.file("/hello.txt", b"hi")], cache.blobs)
+def _image(cache, text: bytes = b"hi"):
+    blob = write_layer([TarEntry.file("/hello.txt", text)], cache.blobs)
     layer = FileLayer(cache.blobs.path(blob.digest), OCI_LAYER_GZIP, blob.digest, blob.diff_id, blob.size)
     return append_layer(Image({"architecture": "amd64", "os": "linux"}), layer, created_by="test")
 
@@ -55,11 +56,40 @@ def test_unchanged_tarball_is_not_rewritten_but_a_damaged_one_is(tmp_path):
     assert path.read_bytes() != good
 
 
+def _write(cache, out, *images: BuiltImage) -> None:
+    with layout.Layout(out, cache.outputs) as shared:
+        for image in images:
+            shared.put(image)
+
+
+def _built(address: str, image, tag: str = "latest") -> BuiltImage:
+    return BuiltImage(address, image, (f"demo/{address.partition(':')[2]}:{tag}",), address.replace(":", "/"))
+
+
 def test_layout_round_trip(tmp_path):
     cache = Cache(tmp_path / "cache")
     image = _image(cache)
-    layout.write(image, tmp_path / "out.oci", tag="v1", record=cache.outputs.record(tmp_path / "out.oci"))
-    assert oci_layout.read(tmp_path / "out.oci", "v1").digest == image.digest
+    _write(cache, tmp_path / "out.oci", _built("src:app", image))
+    assert oci_layout.read(tmp_path / "out.oci", "demo/app:latest").digest == image.digest
+
+
+def test_one_layout_holds_every_image_and_keeps_entries_of_images_not_built_this_run(tmp_path):
+    cache = Cache(tmp_path / "cache")
+    out = tmp_path / "out.oci"
+    first, second = _image(cache), _image(cache, b"other")
+    _write(cache, out, _built("src:one", first), _built("src:two", second))
+    index = json.loads((out / "index.json").read_bytes())
+    assert [m["annotations"]["dev.lamina.target"] for m in index["manifests"]] == ["src:one", "src:two"]
+    assert [m["annotations"]["dev.lamina.tags"] for m in index["manifests"]] == ["demo/one:latest", "demo/two:latest"]
+    # the shared blobs are stored once: two configs, two manifests, two layers
+    assert len(list((out / "blobs" / "sha256").iterdir())) == 6
+    replaced = _image(cache, b"edited")
+    _write(cache, out, _built("src:one", replaced))  # only one target built this time
+    assert oci_layout.read(out, "demo/one:latest").digest == replaced.digest
+    assert oci_layout.read(out, "demo/two:latest").digest == second.digest
+    names = {p.name for p in (out / "blobs" / "sha256").iterdir()}
+    assert first.layers[0].digest.split(":")[1] not in names  # no entry reaches the old layer: removed
+    assert second.layers[0].digest.split(":")[1] in names
 
 
 def _flip(path):
@@ -73,7 +103,7 @@ def test_outputs_share_no_inode_with_the_cache_and_damage_is_repaired(tmp_path):
     cache = Cache(tmp_path / "cache")
     image = _image(cache)
     out = tmp_path / "out.oci"
-    write = lambda: layout.write(image, out, tag="v1", record=cache.outputs.record(out))
+    write = lambda: _write(cache, out, _built("src:app", image))
     write()
     layer = image.layers[0]
     blob = out / "blobs" / "sha256" / layer.digest.split(":")[1]
@@ -98,7 +128,7 @@ def test_a_damaged_cache_blob_never_reaches_an_output(tmp_path):
     _flip(cache.blobs.path(image.layers[0].digest))
     out, tar = tmp_path / "out.oci", tmp_path / "out.tar"
     with pytest.raises(DamagedBlobError, match=f"{image.layers[0].digest} read from .*cache.* is damaged"):
-        layout.write(image, out, tag="v1", record=cache.outputs.record(out))
+        _write(cache, out, _built("src:app", image))
     with pytest.raises(DamagedBlobError):
         tarball.write(image, tar, repo_tags=["demo:latest"])
     assert not tar.exists() and not (out / "index.json").exists()

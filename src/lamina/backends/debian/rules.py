@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from lamina.backends.built import BuiltImage, output_stem
+from lamina.backends.context import BuildContext
 from lamina.backends.debian.target_types import DEBIAN_BASE
 from lamina.debian.base import PLATFORMS, base_image
 from lamina.debian.lock import DebianLock, read_lock
@@ -32,9 +33,9 @@ def lock_file(target: Target) -> str:
     return posixpath.join(target.address.spec_path, name)
 
 
-def lock_path(target: Target, project) -> Path:
+def lock_path(target: Target, context: BuildContext) -> Path:
     """The target's lock file (absolute)."""
-    return project.build_root / lock_file(target)
+    return context.build_root / lock_file(target)
 
 
 def regenerate_command(target: Target) -> str:
@@ -42,12 +43,12 @@ def regenerate_command(target: Target) -> str:
     return f"lamina generate-lockfiles --resolve={target.address}"
 
 
-def target_sources(target: Target, project):
+def target_sources(target: Target, context: BuildContext):
     """The archives the target reads."""
-    config = project.config
+    config = context.config
     mirror, credentials = split_credentials(_get(target, "mirror") or config.debian_mirror)
     if credentials is not None:  # kept out of the lock and every message; sent only to that host
-        project.transport.credentials[netloc(mirror)] = credentials
+        context.transport.credentials[netloc(mirror)] = credentials
     return sources_for(
         _get(target, "suite"),
         components=_get(target, "components"),
@@ -58,22 +59,22 @@ def target_sources(target: Target, project):
     )
 
 
-def lock_request(target: Target, project) -> dict:
+def lock_request(target: Target, context: BuildContext) -> dict:
     """What the target asks for; a lock made for another request is stale."""
     return {
         "suite": _get(target, "suite"),
-        "sources": [source.to_json() for source in target_sources(target, project)],
+        "sources": [source.to_json() for source in target_sources(target, context)],
         "packages": sorted(_get(target, "packages")),
         "exclude": sorted(set(DEFAULT_EXCLUDE) | set(_get(target, "exclude"))),
         "architectures": list(_get(target, "architectures")),
     }
 
 
-def _current_lock(target: Target, project) -> DebianLock:
-    path = lock_path(target, project)
-    display = str(path.relative_to(project.build_root))
+def _current_lock(target: Target, context: BuildContext) -> DebianLock:
+    path = lock_path(target, context)
+    display = str(path.relative_to(context.build_root))
     lock = read_lock(path, display=display, regenerate=regenerate_command(target))
-    if lock.request != lock_request(target, project):
+    if lock.request != lock_request(target, context):
         raise ResolveError(
             f"{display} was made for other packages, sources or architectures than {target.address} "
             f"(at {target.build_file}:{target.line}) asks for; run `{regenerate_command(target)}`"
@@ -81,28 +82,25 @@ def _current_lock(target: Target, project) -> DebianLock:
     return lock
 
 
-def debian_base_images(target: Target, project) -> tuple[Image, ...]:
+def debian_base_images(target: Target, context: BuildContext) -> tuple[Image, ...]:
     """One base image per architecture, from the target's lock."""
-    lock = _current_lock(target, project)
+    lock = _current_lock(target, context)
     return tuple(
         base_image(
             lock.packages[architecture],
             architecture,
-            project.cache,
-            project.transport,
-            max_workers=project.config.max_workers,
+            context.cache,
+            context.transport,
+            max_workers=context.config.max_workers,
             created=UNSTAMPED_CREATED,
         )
         for architecture in lock.request["architectures"]
     )
 
 
-def package_debian_base(target: Target, project) -> BuiltImage:
+def package_debian_base(target: Target, context: BuildContext) -> BuiltImage:
     """A ``debian_base`` on its own: its image, or an index of its images."""
-    key = ("base", str(target.address))
-    if key not in project.memo:
-        project.memo[key] = debian_base_images(target, project)
-    images = project.memo[key]
+    images = context.once(("base", str(target.address)), lambda: debian_base_images(target, context))
     artifact = images[0] if len(images) == 1 else ImageIndex(images)
     return BuiltImage(
         address=str(target.address),
@@ -113,7 +111,7 @@ def package_debian_base(target: Target, project) -> BuiltImage:
 
 
 def library_advice(
-    target: Target, project, platform, sonames: list[str], dirs: list[str], known: Mapping[str, str] | None = None
+    target: Target, context, platform, sonames: list[str], dirs: list[str], known: Mapping[str, str] | None = None
 ) -> str:
     """Which packages to add to the ``debian_base`` ``target`` for ``sonames``: those ``known``
     (from the builder's package database), the rest found in the target's archives' Contents
@@ -129,13 +127,13 @@ def library_advice(
     if unknown:
         architecture = next((deb for deb, (oci, _) in PLATFORMS.items() if oci == platform.architecture), None)
         try:
-            keyring = Keyring(project.config.debian_keyring)
-            verify = project.config.debian_verify_signatures
+            keyring = Keyring(context.config.debian_keyring)
+            verify = context.config.debian_verify_signatures
             releases = [
-                fetch_release(s, project.transport, keyring, verify=verify) for s in target_sources(target, project)
+                fetch_release(s, context.transport, keyring, verify=verify) for s in target_sources(target, context)
             ]
             paths = [f"{d}/{s}" for d in dirs for s in unknown]
-            found = packages_shipping(releases, architecture or "", paths, project.transport, project.cache)
+            found = packages_shipping(releases, architecture or "", paths, context.transport, context.cache)
         except LaminaError as err:
             return f"Add the Debian packages that ship {', '.join(sonames)} to the packages of {where}, {fix} ({err})."
         packages |= {s: pkg for path, pkg in sorted(found.items()) for s in unknown if path.endswith("/" + s)}

@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from lamina.backends.bases import spec_images
+from lamina.backends.context import BuildContext
 from lamina.backends.python.platform_probe import probe_base
 from lamina.cache import Cache
 from lamina.errors import ImageError
@@ -49,18 +50,18 @@ class Builder:
             raise ImageError(f"the builder {self.address} is a {self.machine} image, and {problem}")
 
 
-def builder_for(target: Target, spec: str, project, base: Image, platform: TargetPlatform) -> Builder:
+def builder_for(target: Target, spec: str, context: BuildContext, base: Image, platform: TargetPlatform) -> Builder:
     """The builder ``spec`` names for ``target``'s image on ``base`` (whose platform is ``platform``)."""
-    named = project.graph.image_target(spec, target, "builder")
+    named = context.graph.image_target(spec, target, "builder")
     name = str(named.address) if named is not None else spec
     where = f"{target.address} (at {target.build_file}:{target.line})"
-    images = spec_images(spec, target, "builder", project)
+    images = spec_images(spec, target, "builder", context)
     architecture = base.platform.architecture
     image = next((i for i in images if i.platform.architecture == architecture), None)
     if image is None:
         fix = f"add {architecture!r} to its architectures" if named is not None else f"name a {architecture} image"
         raise ImageError(f"{where}: the builder {name} has no {architecture} image; {fix}")
-    built_for, _ = probe_base(image, project.cache)
+    built_for, _ = probe_base(image, context.cache)
     mine = (".".join(built_for.python_version.split(".")[:2]), built_for.machine, built_for.libc)
     theirs = (".".join(platform.python_version.split(".")[:2]), platform.machine, platform.libc)
     if mine != theirs or tuple(built_for.libc_version) > tuple(platform.libc_version):
@@ -70,4 +71,4 @@ def builder_for(target: Target, spec: str, project, base: Image, platform: Targe
             f"{theirs[1]} with {theirs[2]} {'.'.join(map(str, platform.libc_version))}; wheels built there would not "
             "load here: give the builder the image's Python and suite"
         )
-    return Builder(name, image, project.cache, built_for.interpreter, built_for.machine)
+    return Builder(name, image, context.cache, built_for.interpreter, built_for.machine)

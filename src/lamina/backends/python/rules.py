@@ -1,4 +1,4 @@
-"""How a ``python_image`` is built: base -> third-party layer -> app layer -> config,
+"""How a ``python_image`` is built: base -> venv and third-party layers -> app layer -> config,
 once per platform of the base.
 
 Every step reads only values and writes only the cache; outputs are written by the
@@ -17,13 +17,17 @@ from packaging.requirements import Requirement
 
 from lamina.backends.bases import base_images
 from lamina.backends.built import BuiltImage, output_stem
+from lamina.backends.context import BuildContext
 from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
+from lamina.backends.python.app import LAYER_FORMAT as APP_FORMAT
 from lamina.backends.python.app import AppFile, app_layer
 from lamina.backends.python.builder import Builder, builder_for
+from lamina.backends.python.explain import MadeLayer, explain, inputs_of
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probe_base
 from lamina.backends.python.target_types import builder_spec
+from lamina.backends.python.third_party import LAYER_FORMAT as THIRD_PARTY_FORMAT
 from lamina.backends.python.third_party import NativeBuild, ThirdParty, ThirdPartyRequest
 from lamina.errors import BuildFileError, ImageError, ResolveError
 from lamina.graph.target import Target
@@ -42,14 +46,15 @@ log = logging.getLogger(__name__)
 LAYOUTS = ("venv",)
 
 
-def warn_if_stale(lock, resolve: str, project) -> None:
+def warn_if_stale(lock, resolve: str, context: BuildContext) -> None:
     """Warn, once per lock, when Pants' metadata says the lock no longer fits its resolve."""
-    key = ("stale-lock warned", str(lock.path), resolve)
-    if lock.metadata is None or key in project.memo:
-        return
-    project.memo[key] = True
-    requirements = PythonInference.of(project.graph).requirements_of(resolve)
-    reason = staleness(lock.metadata, requirements, project.config.interpreter_constraints)
+    if lock.metadata is not None:
+        context.once(("stale-lock warned", str(lock.path), resolve), lambda: _warn_if_stale(lock, resolve, context))
+
+
+def _warn_if_stale(lock, resolve: str, context: BuildContext) -> None:
+    requirements = PythonInference.of(context.graph).requirements_of(resolve)
+    reason = staleness(lock.metadata, requirements, context.config.interpreter_constraints)
     if reason:
         log.warning(
             "%s: the lock of resolve %r is stale: %s; regenerate it with `lamina generate-lockfiles --resolve=%s`",
@@ -57,22 +62,22 @@ def warn_if_stale(lock, resolve: str, project) -> None:
         )  # fmt: skip
 
 
-def _app_files(closure: list[Target], project) -> list[AppFile]:
+def _app_files(closure: list[Target], context: BuildContext) -> list[AppFile]:
     """The closure's sources, resources and files, plus every ``__init__.py`` above its
     sources (as Pants packages them), so packages import as regular packages."""
-    roots = project.graph.source_roots
-    app_dir = project.config.app_dir
-    inference = PythonInference.of(project.graph)
+    roots = context.graph.source_roots
+    app_dir = context.config.app_dir
+    inference = PythonInference.of(context.graph)
     inits = {i.sources[0]: i for t in closure if t.alias == "python_source" for i in inference.ancestor_init_files(t)}
     closure = [*closure, *(i for path, i in sorted(inits.items()) if i not in closure)]
     files = []
     for target in closure:
         if target.alias == "python_source" or target.alias in RESOURCE_ALIASES:
             files.extend(
-                AppFile(posixpath.join(app_dir, roots.strip(p)), project.build_root / p) for p in target.sources
+                AppFile(posixpath.join(app_dir, roots.strip(p)), context.build_root / p) for p in target.sources
             )
         elif target.alias in FILE_ALIASES:
-            files.extend(AppFile(posixpath.join(app_dir, p), project.build_root / p) for p in target.sources)
+            files.extend(AppFile(posixpath.join(app_dir, p), context.build_root / p) for p in target.sources)
     return files
 
 
@@ -87,41 +92,50 @@ class _Request:
     created: str
 
 
-def _native_build(target: Target, project, base: Image, platform, lock) -> NativeBuild | None:
+def _native_build(target: Target, context: BuildContext, base: Image, platform, lock) -> NativeBuild | None:
     """How this image's sdists are built: None (pure Python, on the host) unless it names a
     builder; the builder itself is made only when the resolve has a build lock (else its
     sdists cannot be built, which building them says)."""
-    spec = builder_spec(target, project.config)
+    spec = builder_spec(target, context.config)
     if not spec:
         return None
     has_build_lock = build_lock_path(lock.path).is_file()
-    return NativeBuild(builder_for(target, spec, project, base, platform) if has_build_lock else None, spec)
+    return NativeBuild(builder_for(target, spec, context, base, platform) if has_build_lock else None, spec)
 
 
-def _image_on(base: Image, target: Target, project, request: _Request, app) -> tuple[Image, list]:
-    """The image of ``target`` on one base: its third-party layer for the base's platform, then the app."""
-    config, cache = project.config, project.cache
-    app_layer_, app_natives = app
+def _image_on(base: Image, target: Target, context: BuildContext, request: _Request, app) -> tuple[Image, list]:
+    """The image of ``target`` on one base: its venv and third-party layers for the base's platform, then the app."""
+    config, cache = context.config, context.cache
+    app_natives = app.natives
     platform, libraries = probe_base(base, cache)
     layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
-    third_party = ThirdParty(cache, project.index, max_workers=config.max_workers, sandbox=config.python_sandbox)
+    third_party = ThirdParty(cache, context.index, max_workers=config.max_workers, sandbox=config.python_sandbox)
     if request.requirements:
-        native = _native_build(target, project, base, platform, request.lock)
+        native = _native_build(target, context, base, platform, request.lock)
         builder = native.builder if native is not None else None
-        deps_layer, dists, deps_natives = third_party.layer(
+        venv = third_party.layers(
             ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout, native)
         )
     else:
-        (deps_layer, deps_natives), dists, builder = third_party.empty_layer(platform, layout), [], None
+        venv, builder = third_party.empty_layer(platform, layout), None
+    deps_natives = venv.natives
     env = image_env(base, config.venv_dir, target.get("env", {}))
     library_path = [d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d.startswith("/")]
     missing = missing_libraries(
         deps_natives.files + app_natives.files, deps_natives.libraries + app_natives.libraries, libraries, library_path
     )
     if missing:
-        raise ImageError(_missing_message(target, project, base, missing, builder))
-    image = append_layer(base, deps_layer, created_by=f"lamina: third-party requirements of {target.address}")
-    image = append_layer(image, app_layer_, created_by=f"lamina: application {target.address}")
+        raise ImageError(_missing_message(target, context, base, missing, builder))
+    image = base
+    for layer in venv.layers:
+        image = append_layer(image, layer.layer, created_by=layer.created_by)
+    image = append_layer(image, app.layer, created_by=f"lamina: application {target.address}")
+    made = [MadeLayer("venv", venv.layers[0].layer.digest)]
+    made += [MadeLayer("third-party", layer.layer.digest, layer.dists) for layer in venv.layers[1:]]
+    made.append(MadeLayer("app", app.layer.digest))
+    formats = {"third-party": THIRD_PARTY_FORMAT, "app": APP_FORMAT}
+    inputs = inputs_of(base.digest, venv.dists, app.sources, formats, context.build_root)
+    explain(str(target.address), str(base.platform), made, inputs, cache)
     image = configure(
         image,
         env=env,
@@ -134,11 +148,11 @@ def _image_on(base: Image, target: Target, project, request: _Request, app) -> t
         annotations=request.annotations,
         created=request.created,
     )
-    return image, dists
+    return image, venv.dists
 
 
 def _missing_message(
-    target: Target, project, base: Image, missing: list[MissingLibrary], builder: Builder | None
+    target: Target, context, base: Image, missing: list[MissingLibrary], builder: Builder | None
 ) -> str:
     """Which files need which libraries the image lacks, and where they would come from: the
     package the builder's own package database says ships each (the builder had them, or
@@ -161,10 +175,10 @@ def _missing_message(
             + ", ".join(f"{soname} in the Debian package {package}" for soname, package in sorted(known.items()))
             + "."
         )
-    base_target = project.graph.base_target(target)
-    hints = project.registry.library_packages.get(base_target.alias) if base_target is not None else None
+    base_target = context.graph.base_target(target)
+    hints = context.registry.library_packages.get(base_target.alias) if base_target is not None else None
     if hints is not None:
-        lines.append(hints(base_target, project, base.platform, sonames, dirs, known))
+        lines.append(hints(base_target, context, base.platform, sonames, dirs, known))
     else:
         lines.append(f"Use a base image that ships {', '.join(sonames)}, or pin versions that bundle them.")
     return "\n".join(lines)
@@ -192,13 +206,13 @@ def _check_layout(target: Target) -> None:
         )
 
 
-def _check_entry_point(source: Target, entry_point: str, image: Target, project) -> None:
+def _check_entry_point(source: Target, entry_point: str, image: Target, context: BuildContext) -> None:
     """The function an entry point names must exist in its module."""
     module, _, function = entry_point.partition(":")
     if not function:
         return
     path = source.sources[0]
-    defined, names = module_defines((project.build_root / path).read_bytes(), function.split(".")[0], path)
+    defined, names = module_defines((context.build_root / path).read_bytes(), function.split(".")[0], path)
     if not defined:
         import difflib
 
@@ -225,21 +239,21 @@ def image_tags(target: Target) -> tuple[str, ...]:
     return ("latest",)
 
 
-def package_python_image(target: Target, project) -> BuiltImage:
+def package_python_image(target: Target, context: BuildContext) -> BuiltImage:
     """Assemble the image for ``target`` (cached step by step); on a multi-architecture
     base, one image per platform under an image index."""
-    config, graph, cache = project.config, project.graph, project.cache
+    config, graph, cache = context.config, context.graph, context.cache
     _check_layout(target)  # cheap checks of what the user wrote first, then the base
     closure = graph.closure([target])
     source, entry_point = PythonInference.of(graph).entry_point(target)
-    _check_entry_point(source, entry_point, target, project)
-    bases = base_images(target, project)
+    _check_entry_point(source, entry_point, target, context)
+    bases = base_images(target, context)
 
     resolve = graph.resolve_of(target)
     requirements = sorted({r for t in closure if t.alias == "python_requirement" for r in t.get("requirements", ())})
     lock = load_lockfile(config.lock_path(resolve), resolve_name=resolve) if requirements else None
     if lock is not None:
-        warn_if_stale(lock, resolve, project)
+        warn_if_stale(lock, resolve, context)
         if lock.format == CONSTRAINTS:
             raise ResolveError(
                 f"{target.address}: {lock.path} is a constraints file: it pins versions but no hashes, so what "
@@ -250,13 +264,13 @@ def package_python_image(target: Target, project) -> BuiltImage:
     if target.get("description"):
         annotations["org.opencontainers.image.description"] = target.get("description")
     created = UNSTAMPED_CREATED
-    if project.stamp_facts is not None:
-        annotations.update(project.stamp_facts.annotations())
-        created = project.stamp_facts.created or created
+    if context.stamp_facts is not None:
+        annotations.update(context.stamp_facts.annotations())
+        created = context.stamp_facts.created or created
     request = _Request(lock, resolve, tuple(Requirement(r) for r in requirements), annotations, created)
 
-    app = app_layer(_app_files(closure, project), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
-    built = [_image_on(base, target, project, request, app) for base in bases]
+    app = app_layer(_app_files(closure, context), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
+    built = [_image_on(base, target, context, request, app) for base in bases]
     images = tuple(image for image, _ in built)
     repository = target.get("repository") or target.address.name
     return BuiltImage(

@@ -1,10 +1,12 @@
-"""The third-party layer: a resolve's locked closure installed into the image's venv.
+"""The third-party layers: a resolve's locked closure installed into the image's venv,
+split as ``lamina.python.layer_plan`` says (a layer per heavy distribution, small ones grouped).
 
-Its cache key covers only what the layer is made of (locked artifacts, target
-platform, venv layout, layer format), never first-party code, so an app edit reuses
-it untouched. A hit costs one JSON read and one ``stat``: nothing is resolved,
-fetched, installed or compressed. The entry also records the layer's native code, so
-the image's shared libraries can be checked without reading the layer again.
+Each layer's cache key covers only what it is made of (its locked artifacts, the target
+platform, the venv layout, the layer format), never first-party code or the rest of the
+closure, so an app edit reuses every layer and a lock bump rebuilds one. A hit on an
+image's whole plan costs one JSON read and a ``stat`` per layer: nothing is resolved,
+fetched, installed or compressed. Entries also record each layer's native code, so the
+image's shared libraries can be checked without reading the layers again.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from lamina.backends.python.builder import Builder
 from lamina.cache import LAYER_BLOB, Cache, action_key, is_digest
 from lamina.download import fetch_all
 from lamina.errors import BuildError, LaminaError
-from lamina.oci import FileLayer, Layer, sha256_digest
+from lamina.oci import Layer, sha256_digest
 from lamina.python.build_lock import build_lock_path, sdist_build_requirements, unsatisfied
 from lamina.python.index import IndexFile, PackageIndex
-from lamina.python.install import VenvLayout, Wheel, install_wheels, venv_skeleton
+from lamina.python.install import VenvLayout, Wheel, install_wheels, installed_size, venv_skeleton
+from lamina.python.layer_plan import LayerUnit, plan_layers
 from lamina.python.lockfile import LockedDist, Lockfile, load_lockfile
 from lamina.python.metadata import requires_dist, wheel_metadata
 from lamina.python.native import NATIVES_SHAPE, LayerNatives
@@ -38,8 +41,8 @@ from lamina.tar import write_layer
 
 log = logging.getLogger(__name__)
 
-LAYER_FORMAT = 2
-_LAYER_SHAPE = {**LAYER_BLOB, **NATIVES_SHAPE}
+LAYER_FORMAT = 3  # 3: one layer per heavy distribution or group (lamina.python.layer_plan)
+_UNIT_SHAPE = {**LAYER_BLOB, **NATIVES_SHAPE, "dists": [str]}
 
 
 @dataclass(frozen=True)
@@ -257,36 +260,112 @@ class ThirdParty:
         except LaminaError:
             return None
 
-    # -- the layer ------------------------------------------------------------------
+    # -- the layers -----------------------------------------------------------------
 
-    def empty_layer(self, platform: TargetPlatform, layout: VenvLayout) -> tuple[FileLayer, LayerNatives]:
+    def empty_layer(self, platform: TargetPlatform, layout: VenvLayout) -> ThirdPartyLayers:
         """The venv with no distributions: an image whose code needs no third-party requirement."""
-        return write_layer(venv_skeleton(layout, platform), self.cache.blobs).layer(self.cache.blobs), LayerNatives()
-
-    def layer(self, request: ThirdPartyRequest) -> tuple[Layer, list[LockedDist], LayerNatives]:
-        """The installed closure as one cached layer, the distributions in it, and its native code."""
-        dists = self.closure(request)
-        key = action_key(
-            "third-party-layer",
-            LAYER_FORMAT,
-            {
-                "dists": [[d.name, str(d.version), _hashes(d)] for d in dists],
-                "platform": request.platform.to_json(),
-                "layout": [request.layout.venv_dir, request.layout.python_version],
-                "builder": request.native.builder.digest if request.native and request.native.builder else None,
-            },
+        blob = write_layer(venv_skeleton(layout, platform), self.cache.blobs)
+        return ThirdPartyLayers(
+            (VenvLayer(blob.layer(self.cache.blobs), _venv_history(platform, layout)),), (), LayerNatives()
         )
-        hit = self.cache.actions.get(key, _LAYER_SHAPE)
-        layer = self.cache.layer(hit) if hit is not None else None
-        if layer is None:
-            wheels = self.wheels(dists, request.platform, request)
-            with self.cache.tempdir() as spill:
-                installed = install_wheels(wheels, request.layout, request.platform, spill_dir=spill)
-                natives = LayerNatives.of(installed.entries, installed.owners, "the venv")
-                hit = {**write_layer(installed.entries, self.cache.blobs).to_json(), **natives.to_json()}
-            self.cache.actions.put(key, hit, layers=[hit])
-            layer = self.cache.layer(hit)
-        return layer, dists, LayerNatives.from_json(hit)
+
+    def layers(self, request: ThirdPartyRequest) -> ThirdPartyLayers:
+        """The venv and the installed closure as layers (``lamina.python.layer_plan``), the
+        distributions in them, and their native code. A hit on the whole plan costs one
+        JSON read; a miss reuses every layer whose distributions did not change."""
+        dists = self.closure(request)
+        key = action_key("third-party-layers", LAYER_FORMAT, self._key_inputs(dists, request))
+        hit = self.cache.actions.get(key, {"layers": [_UNIT_SHAPE]})
+        found = [self.cache.layer(unit) for unit in hit["layers"]] if hit is not None else [None]
+        if None in found:
+            skeleton = write_layer(venv_skeleton(request.layout, request.platform), self.cache.blobs)
+            sizes = self.installed_sizes(dists, request)
+            units = [self._unit(unit, request) for unit in plan_layers(dists, sizes)]
+            hit = {"layers": [{**skeleton.to_json(), **LayerNatives().to_json(), "dists": []}, *units]}
+            self.cache.actions.put(key, hit, layers=hit["layers"])
+            found = [self.cache.layer(unit) for unit in hit["layers"]]
+        layers = [VenvLayer(found[0], _venv_history(request.platform, request.layout))]
+        layers += [
+            VenvLayer(layer, "lamina: third-party " + ", ".join(unit["dists"]), tuple(_names(unit["dists"])))
+            for layer, unit in zip(found[1:], hit["layers"][1:])
+        ]
+        natives = [LayerNatives.from_json(unit) for unit in hit["layers"]]
+        return ThirdPartyLayers(
+            tuple(layers),
+            tuple(dists),
+            LayerNatives(
+                tuple(f for n in natives for f in n.files), tuple(sorted({lib for n in natives for lib in n.libraries}))
+            ),
+        )
+
+    def _key_inputs(self, dists: Sequence[LockedDist], request: ThirdPartyRequest) -> dict:
+        """What a third-party layer is made of: its distributions' locked artifacts, the
+        platform, the venv, the builder that compiles (never first-party code)."""
+        return {
+            "dists": [[d.name, str(d.version), _hashes(d)] for d in dists],
+            "platform": request.platform.to_json(),
+            "layout": [request.layout.venv_dir, request.layout.python_version],
+            "builder": request.native.builder.digest if request.native and request.native.builder else None,
+        }
+
+    def installed_sizes(self, dists: Sequence[LockedDist], request: ThirdPartyRequest) -> dict[str, int]:
+        """Each distribution's installed size in bytes on the request's platform (cached per distribution)."""
+        sizes, missing = {}, []
+        for dist in dists:
+            key = action_key("installed-size", 1, self._key_inputs([dist], request))
+            hit = self.cache.actions.get(key, {"bytes": int})
+            if hit is None:
+                missing.append((dist, key))
+            else:
+                sizes[dist.name] = hit["bytes"]
+        if missing:
+            wheels = self.wheels([dist for dist, _ in missing], request.platform, request)
+            for (dist, key), wheel in zip(missing, wheels):
+                sizes[dist.name] = installed_size(wheel)
+                self.cache.actions.put(key, {"bytes": sizes[dist.name]})
+        return sizes
+
+    def _unit(self, unit: LayerUnit, request: ThirdPartyRequest) -> dict:
+        """One planned layer as a cache entry (blob, native code, ``name==version``s), built on a miss."""
+        key = action_key("third-party-layer", LAYER_FORMAT, self._key_inputs(unit.dists, request))
+        hit = self.cache.actions.get(key, _UNIT_SHAPE)
+        if hit is not None and self.cache.layer(hit) is not None:
+            return hit
+        wheels = self.wheels(unit.dists, request.platform, request)
+        with self.cache.tempdir() as spill:
+            installed = install_wheels(wheels, request.layout, request.platform, spill_dir=spill, skeleton=False)
+            natives = LayerNatives.of(installed.entries, installed.owners, "the venv")
+            blob = write_layer(installed.entries, self.cache.blobs)
+        hit = {**blob.to_json(), **natives.to_json(), "dists": unit.describe().split(", ")}
+        self.cache.actions.put(key, hit, layers=[hit])
+        return hit
+
+
+@dataclass(frozen=True)
+class VenvLayer:
+    """One layer of the venv and what its history says it holds."""
+
+    layer: Layer
+    created_by: str
+    dists: tuple[str, ...] = ()  # the distributions' names (none in the venv's own layer)
+
+
+@dataclass(frozen=True)
+class ThirdPartyLayers:
+    """An image's venv layers, bottom to top: the venv itself, then its distributions'."""
+
+    layers: tuple[VenvLayer, ...]
+    dists: tuple[LockedDist, ...]
+    natives: LayerNatives
+
+
+def _names(pins: list[str]) -> list[str]:
+    """``name`` of each ``name==version``."""
+    return [pin.partition("==")[0] for pin in pins]
+
+
+def _venv_history(platform: TargetPlatform, layout: VenvLayout) -> str:
+    return f"lamina: venv {layout.venv_dir} for {platform.interpreter}"
 
 
 def _wheel_name(name: str) -> str | None:

@@ -43,11 +43,11 @@ def test_app_layer_is_cached_by_content(tmp_path):
     source = tmp_path / "mod.py"
     source.write_text("A = 1\n")
     files = [AppFile("/app/pkg/mod.py", source)]
-    first, _ = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
-    again, _ = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
+    first = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache).layer
+    again = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache).layer
     assert first == again
     source.write_text("A = 2\n")
-    edited, _ = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache)
+    edited = app_layer(files, app_dir="/app", entry_point="pkg.mod", cache=cache).layer
     assert edited.digest != first.digest
     with tarfile.open(edited.path) as archive:
         assert archive.extractfile("app/pkg/mod.py").read() == b"A = 2\n"
