@@ -67,17 +67,24 @@ class ActionCache:
         self.root = Path(root)
         self.remote = remote
         self.scratch = scratch or Scratch(self.root / "tmp")
+        self._seen: dict[str, tuple[Shape, Any]] = {}  # key -> (shape, value): read and checked this run
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str, shape: Shape = dict) -> Any | None:
-        """The stored result if it has ``shape``, else None (missing, unreadable or misshapen: a miss)."""
+        """The stored result if it has ``shape``, else None (missing, unreadable or misshapen: a miss).
+        An entry read and checked once is kept for the rest of the run (callers never change
+        a result), so the hundred images of a monorepo that share an entry parse it once."""
+        seen = self._seen.get(key)
+        if seen is not None and seen[0] == shape:
+            return seen[1]
         try:
             value = json.loads(self._path(key).read_bytes())
         except (OSError, ValueError):
             value = None
         if value is not None and fits(value, shape):
+            self._seen[key] = (shape, value)
             return value
         if self.remote is None:
             return None
@@ -88,6 +95,7 @@ class ActionCache:
         """Store ``value`` under ``key``, replacing any earlier entry atomically; with
         ``share``, also in the remote tier, with the layer blobs it names."""
         self._put_local(key, value)
+        self._seen.pop(key, None)
         if share and self.remote is not None:
             self.remote.put(key, value, layers)
 

@@ -38,7 +38,8 @@ class OutputRecord:
             self.files = {}
 
     def _key(self, path: Path) -> str:
-        return os.path.relpath(path, self.output)
+        text, prefix = str(path), str(self.output) + os.sep
+        return text[len(prefix) :] if text.startswith(prefix) else os.path.relpath(path, self.output)
 
     def intact(self, path: Path, content: str) -> bool:
         """Whether ``path`` is, untouched, the file lamina wrote to hold ``content``."""

@@ -54,8 +54,16 @@ def run(args: argparse.Namespace, project) -> int:
     if not built:
         print("nothing to publish in " + " ".join(args.specs or ["::"]), file=sys.stderr)
         return 0
-    destinations = [destination(item.result, project.config.default_repository) for item in built]
+    default_repository = project.config.default_repository
+    destinations = [destination(item.result, default_repository) for item in built]  # all checked before any push
     holders: dict[str, dict[str, str]] = {}  # registry -> {digest: repository}: blobs to mount, not upload
+    remote = project.cache.actions.remote
+    if isinstance(remote, RegistryCache) and not args.dry_run:
+        holders[remote.client.registry] = remote.held()  # mount, don't re-upload
+    registries = registry.Registries(
+        lambda built: destination(built, default_repository), project.registry_client,
+        holders=holders, max_workers=project.config.max_workers,
+    )  # fmt: skip
     for item, (reference, tags) in zip(built, destinations):
         if args.dry_run:
             if args.json:
@@ -67,21 +75,11 @@ def run(args: argparse.Namespace, project) -> int:
                 continue
             print(f"{reference.name}@{item.result.image.digest}  (dry run: tags {', '.join(tags)} not pushed)")
             continue
-        client = project.registry_client(reference.registry)
-        remote = project.cache.actions.remote
-        if isinstance(remote, RegistryCache) and remote.client.registry == reference.registry:
-            holders.setdefault(reference.registry, {}).update(remote.held())  # mount, don't re-upload
-
-        def push(result, reference=reference, tags=tags, client=client):
-            return registry.push(
-                result.image, reference, tags, client,
-                holders=holders.setdefault(reference.registry, {}), max_workers=project.config.max_workers,
-            )  # fmt: skip
-
-        pushed = write_retrying(project, item, push)
+        outputs = write_retrying(project, item, registries.put)
+        pushed = registries.reports[item.result.address]
         if args.json:
             described = {
-                **report(item, project, [f"{reference.name}:{tag}" for tag in tags]),
+                **report(item, project, outputs),
                 "repository": reference.name, "blobs_uploaded": len(pushed.uploaded),
                 "bytes_uploaded": pushed.uploaded_bytes, "blobs_mounted": len(pushed.mounted),
                 "blobs_present": len(pushed.present),

@@ -1,8 +1,13 @@
-"""Make new images from old ones; nothing here changes a value in place."""
+"""Make new images from old ones; nothing here changes a value in place.
+
+Only the parts of a config that change are copied (the top-level dict, ``rootfs``, the
+history list, the container ``config``); everything else is shared with the old image,
+which is safe because nothing mutates a config once an image holds it. (A deep copy per
+layer cost a monorepo of 500 images over a second of a no-op build.)
+"""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import replace
 
@@ -12,9 +17,11 @@ from lamina.oci.layer import Layer
 
 def append_layer(image: Image, layer: Layer, *, created_by: str, comment: str | None = None) -> Image:
     """``image`` with ``layer`` on top, its diff_id and a history entry recorded in the config."""
-    config = copy.deepcopy(dict(image.config))
-    config.setdefault("rootfs", {"type": "layers", "diff_ids": []})["diff_ids"].append(layer.diff_id)
-    history = config.setdefault("history", [])
+    config = dict(image.config)
+    rootfs = dict(config.get("rootfs") or {"type": "layers"})
+    rootfs["diff_ids"] = [*rootfs.get("diff_ids", []), layer.diff_id]
+    config["rootfs"] = rootfs
+    history = config["history"] = list(config.get("history", []))
     described = sum(1 for h in history if not h.get("empty_layer"))
     # A base without history (e.g. an imported rootfs) gets one entry per layer so counts agree.
     history[:0] = [{"created_by": "base layer"}] * (len(image.layers) - described)
@@ -29,7 +36,7 @@ def append_layer(image: Image, layer: Layer, *, created_by: str, comment: str | 
 
 def with_config(image: Image, changes: Mapping[str, object]) -> Image:
     """``image`` with keys of its container ``config`` section replaced (``None`` removes a key)."""
-    config = copy.deepcopy(dict(image.config))
+    config = dict(image.config)
     container = dict(config.get("config") or {})
     for key, value in changes.items():
         if value is None:
@@ -42,8 +49,7 @@ def with_config(image: Image, changes: Mapping[str, object]) -> Image:
 
 def with_top_level(image: Image, changes: Mapping[str, object]) -> Image:
     """``image`` with top-level config keys (``created``, ``author``, ...) replaced."""
-    config = copy.deepcopy(dict(image.config))
-    config.update(changes)
+    config = {**image.config, **changes}
     return replace(image, config=config)
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Self
 
 from lamina import progress
 from lamina.errors import RegistryError
@@ -20,6 +22,7 @@ from lamina.oci import OCI_INDEX, OCI_MANIFEST, Image
 from lamina.oci.index import ImageIndex, images_of
 from lamina.registry.client import RegistryClient
 from lamina.registry.reference import Reference
+from lamina.sinks.named import NamedImage
 from lamina.sinks.verified import verify_layer
 
 
@@ -135,3 +138,35 @@ def push(
     holders.update(dict.fromkeys(_blobs(artifact), repository))
     report.digest = artifact.digest
     return report
+
+
+class Registries:
+    """The ``publish`` output, open for one run: each image pushed to the repository and
+    tags ``destination`` names for it, mounting what a repository of the same registry
+    holds (``holders``: registry -> {digest: repository}, the remote cache's blobs first)."""
+
+    def __init__(
+        self,
+        destination: Callable[[NamedImage], tuple[Reference, list[str]]],
+        client: Callable[[str], RegistryClient],
+        *,
+        holders: dict[str, dict[str, str]],
+        max_workers: int = 8,
+    ) -> None:
+        self.destination, self.client, self.holders, self.max_workers = destination, client, holders, max_workers
+        self.reports: dict[str, PushReport] = {}  # address -> what its push did
+
+    def __enter__(self) -> Self:
+        return self
+
+    def put(self, built: NamedImage) -> list[str]:
+        """Push ``built``; return ``REPOSITORY:TAG`` for each tag."""
+        reference, tags = self.destination(built)
+        self.reports[built.address] = push(
+            built.image, reference, tags, self.client(reference.registry),
+            holders=self.holders.setdefault(reference.registry, {}), max_workers=self.max_workers,
+        )  # fmt: skip
+        return [f"{reference.name}:{tag}" for tag in tags]
+
+    def __exit__(self, *exc) -> None:
+        pass

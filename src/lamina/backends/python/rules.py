@@ -9,6 +9,7 @@ build instead of the first import in production.
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ def _image_on(base: Image, target: Target, context: BuildContext, request: _Requ
     """The image of ``target`` on one base: its venv and third-party layers for the base's platform, then the app."""
     config, cache = context.config, context.cache
     app_natives = app.natives
-    platform, libraries = probe_base(base, cache)
+    platform, libraries = context.once(("probe", base.digest), lambda: probe_base(base, cache))
     layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
     third_party = ThirdParty(cache, context.index, max_workers=config.max_workers, sandbox=config.python_sandbox)
     if request.requirements:
@@ -121,8 +122,17 @@ def _image_on(base: Image, target: Target, context: BuildContext, request: _Requ
     deps_natives = venv.natives
     env = image_env(base, config.venv_dir, target.get("env", {}))
     library_path = [d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d.startswith("/")]
-    missing = missing_libraries(
-        deps_natives.files + app_natives.files, deps_natives.libraries + app_natives.libraries, libraries, library_path
+    # Images with the same layers on the same base need checking once (a pure-Python app adds nothing to check).
+    app_key = app.layer.digest if app_natives.files or app_natives.libraries else None
+    checked = (base.digest, tuple(layer.layer.digest for layer in venv.layers), app_key, tuple(library_path))
+    missing = context.once(
+        ("libraries", checked),
+        lambda: missing_libraries(
+            deps_natives.files + app_natives.files,
+            deps_natives.libraries + app_natives.libraries,
+            libraries,
+            library_path,
+        ),
     )
     if missing:
         raise ImageError(_missing_message(target, context, base, missing, builder))
@@ -225,6 +235,12 @@ def _check_entry_point(source: Target, entry_point: str, image: Target, context:
         )
 
 
+@functools.lru_cache(maxsize=4096)
+def _requirement(text: str) -> Requirement:
+    """``Requirement(text)``, parsed once per run for every image that names it."""
+    return Requirement(text)
+
+
 def image_tags(target: Target) -> tuple[str, ...]:
     """The tags an image is published under: ``image_tags``; ``tags`` only as the deprecated spelling."""
     if target.get("image_tags"):
@@ -267,7 +283,7 @@ def package_python_image(target: Target, context: BuildContext) -> BuiltImage:
     if context.stamp_facts is not None:
         annotations.update(context.stamp_facts.annotations())
         created = context.stamp_facts.created or created
-    request = _Request(lock, resolve, tuple(Requirement(r) for r in requirements), annotations, created)
+    request = _Request(lock, resolve, tuple(_requirement(r) for r in requirements), annotations, created)
 
     app = app_layer(_app_files(closure, context), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
     built = [_image_on(base, target, context, request, app) for base in bases]
