@@ -70,6 +70,7 @@ class Project:
             transport=self.transport,
             registry_client=self.registry_client,
             stamp_facts=self.stamp_facts,
+            jobs=self.jobs,
         )
 
     @property

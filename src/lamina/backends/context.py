@@ -38,4 +38,5 @@ class BuildContext:
     transport: Transport
     registry_client: Callable[[str], RegistryClient]  # one client per registry host, with its credentials
     stamp_facts: Stamp | None = None  # what --stamp puts into images; None when not stamping
+    jobs: int = 1  # targets (and layers of one image) built at once
     once: Once = field(default_factory=Once)

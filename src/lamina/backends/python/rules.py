@@ -110,7 +110,10 @@ def _image_on(base: Image, target: Target, context: BuildContext, request: _Requ
     app_natives = app.natives
     platform, libraries = context.once(("probe", base.digest), lambda: probe_base(base, cache))
     layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
-    third_party = ThirdParty(cache, context.index, max_workers=config.max_workers, sandbox=config.python_sandbox)
+    third_party = ThirdParty(
+        cache, context.index, max_workers=config.max_workers, sandbox=config.python_sandbox,
+        jobs=context.jobs, once=context.once,
+    )  # fmt: skip
     if request.requirements:
         native = _native_build(target, context, base, platform, request.lock)
         builder = native.builder if native is not None else None

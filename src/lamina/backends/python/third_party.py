@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from lamina.cache import LAYER_BLOB, Cache, action_key, is_digest
 from lamina.download import fetch_all
 from lamina.errors import BuildError, LaminaError
 from lamina.oci import Layer, sha256_digest
+from lamina.once import Once
 from lamina.python.build_lock import build_lock_path, sdist_build_requirements, unsatisfied
 from lamina.python.index import IndexFile, PackageIndex
 from lamina.python.install import VenvLayout, Wheel, install_wheels, installed_size, venv_skeleton
@@ -69,11 +71,22 @@ class ThirdPartyRequest:
 class ThirdParty:
     """Resolves, fetches, builds and installs locked distributions, caching every step."""
 
-    def __init__(self, cache: Cache, index: PackageIndex, *, max_workers: int = 8, sandbox: str = "auto") -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        index: PackageIndex,
+        *,
+        max_workers: int = 8,
+        sandbox: str = "auto",
+        jobs: int = 1,
+        once: Once | None = None,
+    ) -> None:
         self.cache = cache
         self.index = index
         self.sandbox = sandbox  # what sdists are built in: [python] sandbox
-        self.max_workers = max_workers
+        self.max_workers = max_workers  # concurrent downloads
+        self.jobs = jobs  # layers built at once
+        self.once = once or Once()  # a layer several images need at once is built by the first that asks
 
     # -- subsetting -----------------------------------------------------------------
 
@@ -134,7 +147,11 @@ class ThirdParty:
     ) -> list[Wheel]:
         """Wheels for every dist, downloaded in parallel, sdists built where needed (in the
         request's builder when it names one)."""
-        artifacts = [self.select(dist, platform) for dist in dists]
+        if len(dists) > 1:  # each project page is a request: ask for them side by side
+            with ThreadPoolExecutor(min(self.max_workers, len(dists)), thread_name_prefix="lamina-index") as pool:
+                artifacts = list(pool.map(lambda dist: self.select(dist, platform), dists))
+        else:
+            artifacts = [self.select(dist, platform) for dist in dists]
         paths = fetch_all(artifacts, self.cache.blobs, self.index.transport, max_workers=self.max_workers)
         wheels = []
         for artifact in artifacts:
@@ -280,7 +297,12 @@ class ThirdParty:
         if None in found:
             skeleton = write_layer(venv_skeleton(request.layout, request.platform), self.cache.blobs)
             sizes = self.installed_sizes(dists, request)
-            units = [self._unit(unit, request) for unit in plan_layers(dists, sizes)]
+            plan = plan_layers(dists, sizes)
+            if self.jobs > 1 and len(plan) > 1:  # compression releases the GIL: big layers build side by side
+                with ThreadPoolExecutor(min(self.jobs, len(plan)), thread_name_prefix="lamina-layer") as pool:
+                    units = list(pool.map(lambda unit: self._unit(unit, request), plan))
+            else:
+                units = [self._unit(unit, request) for unit in plan]
             hit = {"layers": [{**skeleton.to_json(), **LayerNatives().to_json(), "dists": []}, *units]}
             self.cache.actions.put(key, hit, layers=hit["layers"])
             found = [self.cache.layer(unit) for unit in hit["layers"]]
@@ -331,6 +353,9 @@ class ThirdParty:
         hit = self.cache.actions.get(key, _UNIT_SHAPE)
         if hit is not None and self.cache.layer(hit) is not None:
             return hit
+        return self.once(("third-party-layer", key), lambda: self._build_unit(unit, request, key))
+
+    def _build_unit(self, unit: LayerUnit, request: ThirdPartyRequest, key: str) -> dict:
         wheels = self.wheels(unit.dists, request.platform, request)
         with self.cache.tempdir() as spill:
             installed = install_wheels(wheels, request.layout, request.platform, spill_dir=spill, skeleton=False)
