@@ -3,9 +3,12 @@ closure, rebuild nothing when nothing changed, and change one layer on an app ed
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import marshal
 import os
 import re
+import tarfile
 import uuid
 
 import pytest
@@ -13,6 +16,7 @@ import requests
 from oci_reading import (
     BASE,
     EXAMPLES,
+    blob,
     copy_examples,
     image_outputs,
     lamina,
@@ -308,6 +312,27 @@ def test_a_one_distribution_lock_bump_changes_only_its_layer_and_the_images_that
         assert changed < len(after) - 1  # not the app layer
     for target in (WEB, GUESTBOOK):  # they do not use tabulate: same images, same digests
         assert top_descriptor(image_outputs(clone, *target)[0]) == top_descriptor(image_outputs(root, *target)[0])
+
+
+def test_third_party_layers_carry_unchecked_hash_bytecode_of_the_bases_cpython(built):
+    root, _, _ = built
+    layout = image_outputs(root, *WEB)[0]
+    for architecture in ("amd64", "arm64"):
+        pycs, sources = {}, set()
+        for layer in venv_layers(layout, architecture):
+            with tarfile.open(blob(layout, layer["digest"])) as archive:
+                for member in archive.getmembers():
+                    if member.name.endswith(".cpython-311.pyc"):
+                        pycs[member.name] = archive.extractfile(member).read()
+                    elif member.name.endswith(".py"):
+                        sources.add(member.name)
+        pydantic = "opt/venv/lib/python3.11/site-packages/pydantic/__pycache__/main.cpython-311.pyc"
+        assert pydantic in pycs and len(pycs) > 0.9 * len(sources)  # all but what does not compile
+        for data in pycs.values():
+            assert data[:4] == importlib.util.MAGIC_NUMBER  # the base's CPython 3.11, as this host's
+            assert int.from_bytes(data[4:8], "little") == 0b01  # hash-based, unchecked: never rewritten at import
+        code = marshal.loads(pycs[pydantic][16:])
+        assert code.co_filename == "/opt/venv/lib/python3.11/site-packages/pydantic/main.py"  # where it is in the image
 
 
 def test_images_share_the_layer_of_a_distribution_they_both_use(built):

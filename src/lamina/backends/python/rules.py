@@ -21,8 +21,9 @@ from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.context import BuildContext
 from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import LAYER_FORMAT as APP_FORMAT
-from lamina.backends.python.app import AppFile, app_layer
+from lamina.backends.python.app import AppFile, AppLayer, app_layer
 from lamina.backends.python.builder import Builder, builder_for
+from lamina.backends.python.compiler import compiler_for
 from lamina.backends.python.explain import MadeLayer, explain, inputs_of
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
@@ -104,7 +105,9 @@ def _native_build(target: Target, context: BuildContext, base: Image, platform, 
     return NativeBuild(builder_for(target, spec, context, base, platform) if has_build_lock else None, spec)
 
 
-def _image_on(base: Image, target: Target, context: BuildContext, request: _Request, app) -> tuple[Image, list]:
+def _image_on(
+    base: Image, bases: tuple[Image, ...], target: Target, context: BuildContext, request: _Request, app: AppLayer
+) -> tuple[Image, list]:
     """The image of ``target`` on one base: its venv and third-party layers for the base's platform, then the app."""
     config, cache = context.config, context.cache
     app_natives = app.natives
@@ -117,8 +120,9 @@ def _image_on(base: Image, target: Target, context: BuildContext, request: _Requ
     if request.requirements:
         native = _native_build(target, context, base, platform, request.lock)
         builder = native.builder if native is not None else None
+        compiler = compiler_for(target, context, base, bases, platform)
         venv = third_party.layers(
-            ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout, native)
+            ThirdPartyRequest(request.lock, request.resolve, request.requirements, platform, layout, native, compiler)
         )
     else:
         venv, builder = third_party.empty_layer(platform, layout), None
@@ -289,7 +293,7 @@ def package_python_image(target: Target, context: BuildContext) -> BuiltImage:
     request = _Request(lock, resolve, tuple(_requirement(r) for r in requirements), annotations, created)
 
     app = app_layer(_app_files(closure, context), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
-    built = [_image_on(base, target, context, request, app) for base in bases]
+    built = [_image_on(base, bases, target, context, request, app) for base in bases]
     images = tuple(image for image, _ in built)
     repository = target.get("repository") or target.address.name
     return BuiltImage(

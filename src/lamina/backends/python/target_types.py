@@ -116,6 +116,12 @@ TARGET_TYPES = [
             Field("labels", "Image labels.", {}),
             Field("layout", "How Python code is laid out in the image; only 'venv' is implemented.", "venv"),
             Field(
+                "bytecode",
+                "Compile the third-party layers' bytecode with the base's CPython at build time (unchecked-hash "
+                ".pyc files), so containers do not compile at every start.",
+                True,
+            ),
+            Field(
                 "builder",
                 "The base target (a debian_base with a compiler and python3.X-dev) in which sdists with native code are "
                 "built, sandboxed; defaults to [python] builder.",

@@ -28,6 +28,7 @@ from lamina.errors import BuildError, LaminaError
 from lamina.oci import Layer, sha256_digest
 from lamina.once import Once
 from lamina.python.build_lock import build_lock_path, sdist_build_requirements, unsatisfied
+from lamina.python.bytecode import Compiler, compile_entries
 from lamina.python.index import IndexFile, PackageIndex
 from lamina.python.install import VenvLayout, Wheel, install_wheels, installed_size, venv_skeleton
 from lamina.python.layer_plan import LayerUnit, plan_layers
@@ -43,7 +44,7 @@ from lamina.tar import write_layer
 
 log = logging.getLogger(__name__)
 
-LAYER_FORMAT = 3  # 3: one layer per heavy distribution or group (lamina.python.layer_plan)
+LAYER_FORMAT = 4  # 3: a layer per heavy distribution or group (lamina.python.layer_plan); 4: bytecode
 _UNIT_SHAPE = {**LAYER_BLOB, **NATIVES_SHAPE, "dists": [str]}
 
 
@@ -66,6 +67,7 @@ class ThirdPartyRequest:
     platform: TargetPlatform
     layout: VenvLayout
     native: NativeBuild | None = None  # None: sdists are pure Python, built on the host
+    compiler: Compiler | None = None  # None: no bytecode in the layers
 
 
 class ThirdParty:
@@ -328,6 +330,7 @@ class ThirdParty:
             "platform": request.platform.to_json(),
             "layout": [request.layout.venv_dir, request.layout.python_version],
             "builder": request.native.builder.digest if request.native and request.native.builder else None,
+            "bytecode": request.compiler.identity if request.compiler else None,
         }
 
     def installed_sizes(self, dists: Sequence[LockedDist], request: ThirdPartyRequest) -> dict[str, int]:
@@ -360,7 +363,12 @@ class ThirdParty:
         with self.cache.tempdir() as spill:
             installed = install_wheels(wheels, request.layout, request.platform, spill_dir=spill, skeleton=False)
             natives = LayerNatives.of(installed.entries, installed.owners, "the venv")
-            blob = write_layer(installed.entries, self.cache.blobs)
+            entries = installed.entries
+            if request.compiler is not None:
+                (spill / "bytecode").mkdir()
+                with progress.step(f"compiling bytecode of {unit.describe()}"):
+                    entries = entries + compile_entries(entries, request.compiler, spill / "bytecode")
+            blob = write_layer(entries, self.cache.blobs)
         hit = {**blob.to_json(), **natives.to_json(), "dists": unit.describe().split(", ")}
         self.cache.actions.put(key, hit, layers=[hit])
         return hit
