@@ -104,12 +104,15 @@ def load_project(
     config = load_config(root)
     registry = default_registry(config.backend_packages, config.pythonpath)
     cache = Cache(cache_dir or (root / config.cache_dir if config.cache_dir else default_cache_dir()))
-    transport = Transport(hosts=config.registries, credentials=config.credentials, pool_size=config.max_workers)
+    jobs = jobs or config.jobs or default_jobs()
+    # Each target being built, and each layer of it, may download with max_workers connections at once.
+    pool_size = min(256, config.max_workers * jobs * jobs)
+    transport = Transport(hosts=config.registries, credentials=config.credentials, pool_size=pool_size)
     module_names = WheelModuleNames(config, cache, lambda: project.index)
     graph = BuildGraph(config, registry, module_names=module_names, tag_filters=tags, changed=changed)
     project = Project(
         root, config, registry, cache, graph, transport, config.stamp if stamp is None else stamp,
-        jobs=jobs or config.jobs or default_jobs(),
+        jobs=jobs,
     )  # fmt: skip
     if config.remote_cache:
         reference = parse_reference(config.remote_cache)

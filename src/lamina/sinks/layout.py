@@ -63,6 +63,7 @@ class Layout:
         self.blobs.mkdir(parents=True, exist_ok=True)
         self._record = self._ledger.record(self.directory)
         self._changed = False
+        self._checked: set[str] = set()  # blobs written or found intact in this run
         return self
 
     def put(self, built: NamedImage) -> list[str]:
@@ -76,7 +77,9 @@ class Layout:
             wanted.setdefault(image.digest, {"data": image.manifest_bytes})
         wanted.setdefault(artifact.digest, {"data": artifact.manifest_bytes})
         for digest, source in wanted.items():
-            self._changed |= _put(self.blobs / digest.partition(":")[2], digest, self._record, **source)
+            if digest not in self._checked:  # a base layer 500 images share is checked once per run
+                self._changed |= _put(self.blobs / digest.partition(":")[2], digest, self._record, **source)
+                self._checked.add(digest)
         descriptor = artifact.manifest_descriptor.to_json()
         descriptor.pop("platform", None)
         name = built.repo_tags[0] if built.repo_tags else built.address

@@ -43,9 +43,14 @@ def inputs_of(
     return {
         "base": base,
         "dists": {d.name: [str(d.version), sorted(a.sha256 for a in d.artifacts)] for d in dists},
-        "sources": {os.path.relpath(path, root): digest for path, digest in sorted(sources.items())},
+        "sources": {_relative(path, root): digest for path, digest in sorted(sources.items())},
         "formats": {**formats, "lamina": __version__},
     }
+
+
+def _relative(path: str, root: Path) -> str:
+    prefix = str(root) + os.sep
+    return path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, root)
 
 
 def _key(address: str, platform: str) -> str:
