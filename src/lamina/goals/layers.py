@@ -44,7 +44,10 @@ def _describe(built: BuiltImage, image, layer, created_by: str) -> list[str]:
     if created_by.startswith(_THIRD_PARTY):
         return [
             f"third-party distributions: {created_by.removeprefix(_THIRD_PARTY)}",
-            f"key: those distributions' locked sha256s, {platform}, the venv layout (and the builder, if one compiles)",
+            (
+                f"key: those distributions' locked sha256s, {platform}, the venv layout, the base's CPython that "
+                "compiles their bytecode (and the builder, if one compiles C)"
+            ),
         ]
     if created_by.startswith(_APP):
         files = _files(layer)
