@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,29 +75,77 @@ def build(project, target: Target) -> Any:
 def build_all(project, specs: list[str]) -> list[Built]:
     """Every packageable target the specs match, built (and validated), in address order."""
     targets = [t for t in project.graph.resolve_specs(specs or ["::"]) if project.registry.packager(t) is not None]
-    failed = threading.Event()
+    return _Pool(project, targets).run()
 
-    def one(target: Target) -> Built:
-        if failed.is_set():
-            raise _NotStarted
+
+class _Pool:
+    """Builds targets in address order from one queue: this thread takes them one after
+    another while they are cache hits (more threads would only contend for the interpreter:
+    a no-op over 500 images is 30% slower on two); once one target has run for ``SLOW``
+    seconds (real work: compression, downloads, sandboxed builds, mostly outside the
+    interpreter's lock), ``jobs - 1`` more workers join."""
+
+    SLOW = 0.05
+
+    def __init__(self, project, targets: list[Target]) -> None:
+        self.project, self.targets = project, targets
+        self.results: list[Built | BaseException | None] = [None] * len(targets)
+        self._next, self._lock = 0, threading.Lock()
+        self._failed, self._done = threading.Event(), threading.Event()
+        self._running_since: float | None = None
+
+    def run(self) -> list[Built]:
+        """Build every target; the error of the first failing one in address order is raised."""
+        helpers: list[threading.Thread] = []
+        if self.project.jobs > 1 and len(self.targets) > 1:
+            watchdog = threading.Thread(target=self._watch, args=(helpers,), daemon=True, name="lamina-watch")
+            watchdog.start()
+        self._work(main=True)
+        self._done.set()
+        if self.project.jobs > 1 and len(self.targets) > 1:
+            watchdog.join()
+        for helper in helpers:
+            helper.join()
+        first = next((r for r in self.results if isinstance(r, BaseException) and not isinstance(r, _NotStarted)), None)
+        if first is not None:
+            raise first
+        return self.results  # type: ignore[return-value]
+
+    def _take(self) -> int | None:
+        with self._lock:
+            if self._next >= len(self.targets):
+                return None
+            self._next += 1
+            return self._next - 1
+
+    def _work(self, main: bool = False) -> None:
+        while (index := self._take()) is not None:
+            if main:
+                self._running_since = time.monotonic()
+            self.results[index] = self._one(self.targets[index])
+            if main:
+                self._running_since = None
+
+    def _one(self, target: Target) -> Built | BaseException:
+        if self._failed.is_set():
+            return _NotStarted()
         started = time.monotonic()
         try:
-            result = retrying(project, target, lambda: build(project, target))
-        except BaseException:
-            failed.set()
-            raise
+            result = retrying(self.project, target, lambda: build(self.project, target))
+        except Exception as err:  # noqa: BLE001 - kept, and raised in address order once every worker stopped
+            self._failed.set()
+            return err
         return Built(target, result, time.monotonic() - started)
 
-    if project.jobs == 1 or len(targets) < 2:
-        return [one(target) for target in targets]
-    with ThreadPoolExecutor(max_workers=min(project.jobs, len(targets)), thread_name_prefix="lamina-build") as pool:
-        futures = [pool.submit(one, target) for target in targets]
-        wait(futures)
-    errors = [f.exception() for f in futures if f.exception() is not None]
-    first = next((e for e in errors if not isinstance(e, _NotStarted)), None)
-    if first is not None:
-        raise first
-    return [f.result() for f in futures]
+    def _watch(self, helpers: list[threading.Thread]) -> None:
+        while not self._done.wait(self.SLOW / 5):
+            since = self._running_since
+            if since is not None and time.monotonic() - since > self.SLOW:
+                for number in range(self.project.jobs - 1):
+                    helper = threading.Thread(target=self._work, name=f"lamina-build-{number}", daemon=True)
+                    helpers.append(helper)
+                    helper.start()
+                return
 
 
 class _NotStarted(Exception):

@@ -6,10 +6,13 @@ reads any version's syntax."""
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
 import re
 import tokenize
 from dataclasses import dataclass
+
+from lamina.cache import Cache, action_key
 
 _MODULE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)+")
 
@@ -162,3 +165,32 @@ def module_defines(source: bytes, name: str, filename: str) -> tuple[bool, list[
                 elif isinstance(inner, (ast.Import, ast.ImportFrom)):
                     names += [(alias.asname or alias.name).split(".")[0] for alias in inner.names]
     return name in names or "__getattr__" in names, sorted(set(names))
+
+
+_PARSED = {"imports": [{"candidates": [str], "line": int, "weak": bool}]}
+
+
+def cached_parse_imports(
+    cache: Cache | None,
+    source: bytes,
+    module: str | None,
+    *,
+    is_package: bool,
+    filename: str,
+    newer_syntax: bool = False,
+    string_min_dots: int | None = None,
+) -> list[Import]:
+    """``parse_imports``, remembered in ``cache`` by the source's sha256 and the options, so a
+    no-op build over hundreds of services parses no file twice (one that fails is parsed
+    again, to report it)."""
+    options = {"is_package": is_package, "newer_syntax": newer_syntax, "string_min_dots": string_min_dots}
+    if cache is None:
+        return parse_imports(source, module, filename=filename, **options)
+    key = action_key("imports", 1, {"source": hashlib.sha256(source).hexdigest(), "module": module, **options})
+    hit = cache.actions.get(key, _PARSED)
+    if hit is not None:
+        return [Import(tuple(i["candidates"]), i["line"], i["weak"]) for i in hit["imports"]]
+    found = parse_imports(source, module, filename=filename, **options)
+    entries = [{"candidates": list(i.candidates), "line": i.line, "weak": i.weak} for i in found]
+    cache.actions.put(key, {"imports": entries}, share=False)
+    return found

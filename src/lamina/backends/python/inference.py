@@ -19,7 +19,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from lamina.backends.python.target_types import builder_spec
 from lamina.errors import AddressError, BuildFileError
 from lamina.graph.target import Target
-from lamina.python.imports import parse_imports
+from lamina.python.imports import cached_parse_imports
 from lamina.python.module_mapping import default_modules
 
 
@@ -116,7 +116,8 @@ class PythonInference:
         data = (graph.build_root / path).read_bytes()
         third_party = self.third_party_modules.get(graph.resolve_of(target), {})
         try:
-            imports = parse_imports(
+            imports = cached_parse_imports(
+                getattr(graph.module_names, "cache", None),  # the run's cache, where there is one
                 data,
                 module,
                 is_package=path.endswith("__init__.py"),
