@@ -174,7 +174,7 @@ def _builder_of(project, resolve: str):
     they need; None when no image of the resolve names a builder."""
     from lamina.backends.bases import base_images
     from lamina.backends.python.builder import builder_for
-    from lamina.backends.python.platform_probe import probe_base
+    from lamina.backends.python.platform_probe import probed
     from lamina.backends.python.target_types import builder_spec
     from lamina.backends.python.third_party import ThirdParty
 
@@ -184,7 +184,7 @@ def _builder_of(project, resolve: str):
         if target.alias != "python_image" or not spec or graph.resolve_of(target) != resolve:
             continue
         base = base_images(target, project.context)[0]
-        platform, _ = probe_base(base, project.cache)
+        platform, _ = probed(project.context, base)
         builder = builder_for(target, spec, project.context, base, platform)
         third_party = ThirdParty(
             project.cache, project.index, max_workers=config.max_workers, sandbox=config.python_sandbox

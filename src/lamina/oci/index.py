@@ -50,8 +50,13 @@ class ImageIndex:
 
     def for_host(self) -> Image:
         """The image for the machine lamina runs on, else the first."""
-        machine = _MACHINES.get(host.machine().lower())
-        return next((image for image in self.images if image.platform.architecture == machine), self.images[0])
+        return host_image(self.images) or self.images[0]
+
+
+def host_image(images: tuple[Image, ...]) -> Image | None:
+    """Of one image per platform, the one for the machine lamina runs on, if there is one."""
+    machine = _MACHINES.get(host.machine().lower())
+    return next((image for image in images if image.platform.architecture == machine), None)
 
 
 def images_of(artifact: Image | ImageIndex) -> tuple[Image, ...]:
@@ -64,4 +69,4 @@ def single_image(artifact: Image | ImageIndex) -> Image:
     return artifact.for_host() if isinstance(artifact, ImageIndex) else artifact
 
 
-__all__ = ["OCI_MANIFEST", "ImageIndex", "images_of", "single_image"]
+__all__ = ["OCI_MANIFEST", "ImageIndex", "host_image", "images_of", "single_image"]

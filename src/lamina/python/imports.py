@@ -171,19 +171,11 @@ _PARSED = {"imports": [{"candidates": [str], "line": int, "weak": bool}]}
 
 
 def cached_parse_imports(
-    cache: Cache | None,
-    source: bytes,
-    module: str | None,
-    *,
-    is_package: bool,
-    filename: str,
-    newer_syntax: bool = False,
-    string_min_dots: int | None = None,
+    cache: Cache | None, source: bytes, module: str | None, *, filename: str, **options
 ) -> list[Import]:
-    """``parse_imports``, remembered in ``cache`` by the source's sha256 and the options, so a
-    no-op build over hundreds of services parses no file twice (one that fails is parsed
-    again, to report it)."""
-    options = {"is_package": is_package, "newer_syntax": newer_syntax, "string_min_dots": string_min_dots}
+    """``parse_imports`` (same arguments), remembered in ``cache`` by the source's sha256 and
+    the options, so a no-op build over hundreds of services parses no file twice (one that
+    fails is parsed again, to report it)."""
     if cache is None:
         return parse_imports(source, module, filename=filename, **options)
     key = action_key("imports", 1, {"source": hashlib.sha256(source).hexdigest(), "module": module, **options})

@@ -105,6 +105,11 @@ def prepare_rootfs(image: Image, destination: Path) -> Path:
     return destination
 
 
+def image_tree(image: Image, cache) -> Path:
+    """``image`` unpacked under the cache's ``trees/`` for the sandbox: made once, checked once per run."""
+    return cache.trees.get(image.digest.replace(":", "-"), lambda tree: prepare_rootfs(image, tree))
+
+
 @dataclass(frozen=True)
 class SandboxedBuild:
     """Where and with what an sdist is built: the builder's tree and interpreter, the build

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from lamina.backends.bases import spec_images
 from lamina.backends.context import BuildContext
-from lamina.backends.python.platform_probe import probe_base
+from lamina.backends.python.platform_probe import probed
 from lamina.cache import Cache
 from lamina.errors import ImageError
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.python.platform import TargetPlatform
-from lamina.python.sandboxed_build import prepare_rootfs
+from lamina.python.sandboxed_build import image_tree
 from lamina.sandbox import emulation_problem
 
 
@@ -41,7 +41,7 @@ class Builder:
     @cached_property
     def rootfs(self) -> Path:
         """The image unpacked under the cache (``trees/``), made once, checked once per run."""
-        return self.cache.trees.get(self.image.digest.replace(":", "-"), lambda tree: prepare_rootfs(self.image, tree))
+        return image_tree(self.image, self.cache)
 
     def ensure_runnable(self) -> None:
         """Fail clearly, before a build, when this machine cannot run the builder's programs."""
@@ -61,7 +61,7 @@ def builder_for(target: Target, spec: str, context: BuildContext, base: Image, p
     if image is None:
         fix = f"add {architecture!r} to its architectures" if named is not None else f"name a {architecture} image"
         raise ImageError(f"{where}: the builder {name} has no {architecture} image; {fix}")
-    built_for, _ = probe_base(image, context.cache)
+    built_for, _ = probed(context, image)
     mine = (".".join(built_for.python_version.split(".")[:2]), built_for.machine, built_for.libc)
     theirs = (".".join(platform.python_version.split(".")[:2]), platform.machine, platform.libc)
     if mine != theirs or tuple(built_for.libc_version) > tuple(platform.libc_version):

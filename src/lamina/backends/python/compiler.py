@@ -4,26 +4,16 @@ own CPython, from the base's image for this machine's architecture when the base
 
 from __future__ import annotations
 
-import os
-
 from lamina.backends.context import BuildContext
-from lamina.backends.python.platform_probe import probe_base
+from lamina.backends.python.platform_probe import probed
 from lamina.errors import ImageError
 from lamina.graph.target import Target
 from lamina.oci import Image
+from lamina.oci.index import host_image
 from lamina.python.bytecode import Compiler
 from lamina.python.platform import TargetPlatform
-from lamina.python.sandboxed_build import prepare_rootfs
+from lamina.python.sandboxed_build import image_tree
 from lamina.sandbox import emulation_problem
-
-_MACHINES = {
-    "x86_64": "amd64",
-    "aarch64": "arm64",
-    "armv7l": "arm",
-    "i686": "386",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-}
 
 
 def compiler_for(
@@ -32,9 +22,8 @@ def compiler_for(
     """The compiler of ``target``'s bytecode on ``base``; None with ``bytecode=False``."""
     if not target.get("bytecode", True):
         return None
-    here = _MACHINES.get(os.uname().machine, os.uname().machine)
-    image = next((i for i in bases if i.platform.architecture == here), base)
-    found, _ = context.once(("probe", image.digest), lambda: probe_base(image, context.cache))
+    image = host_image(bases) or base
+    found, _ = probed(context, image)
     if found.python_version.split(".")[:2] != platform.python_version.split(".")[:2]:
         image, found = base, platform  # another CPython in the index: only the image's own will do
     problem = emulation_problem(found.machine)
@@ -43,9 +32,8 @@ def compiler_for(
             f"{target.address} (at {target.build_file}:{target.line}): its bytecode is compiled by the base's "
             f"{platform.machine} CPython, and {problem}; or set bytecode=False on the target"
         )
-    tree = image.digest.replace(":", "-")
     return Compiler(
-        lambda: context.cache.trees.get(tree, lambda destination: prepare_rootfs(image, destination)),
+        lambda: image_tree(image, context.cache),
         found.interpreter,
         ".".join(found.python_version.split(".")[:2]),
         image.digest,

@@ -3,6 +3,7 @@ libraries, read from its files once and cached by its config digest."""
 
 from __future__ import annotations
 
+from lamina.backends.context import BuildContext
 from lamina.cache import Cache, action_key
 from lamina.oci import Image
 from lamina.oci.rootfs import LayeredTree
@@ -25,3 +26,8 @@ def probe_base(base: Image, cache: Cache) -> tuple[TargetPlatform, BaseLibraries
     libraries = base_libraries(tree, platform.machine, platform.libc)
     cache.actions.put(key, {"platform": platform.to_json(), "libraries": libraries.to_json()})
     return platform, libraries
+
+
+def probed(context: BuildContext, image: Image) -> tuple[TargetPlatform, BaseLibraries]:
+    """``probe_base``, once per image per run (hundreds of images share a base)."""
+    return context.once(("probe", image.digest), lambda: probe_base(image, context.cache))

@@ -27,7 +27,7 @@ from lamina.backends.python.compiler import compiler_for
 from lamina.backends.python.explain import MadeLayer, explain, inputs_of
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
-from lamina.backends.python.platform_probe import probe_base
+from lamina.backends.python.platform_probe import probed
 from lamina.backends.python.target_types import builder_spec
 from lamina.backends.python.third_party import LAYER_FORMAT as THIRD_PARTY_FORMAT
 from lamina.backends.python.third_party import NativeBuild, ThirdParty, ThirdPartyRequest
@@ -111,7 +111,7 @@ def _image_on(
     """The image of ``target`` on one base: its venv and third-party layers for the base's platform, then the app."""
     config, cache = context.config, context.cache
     app_natives = app.natives
-    platform, libraries = context.once(("probe", base.digest), lambda: probe_base(base, cache))
+    platform, libraries = probed(context, base)
     layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
     third_party = ThirdParty(
         cache, context.index, max_workers=config.max_workers, sandbox=config.python_sandbox,
