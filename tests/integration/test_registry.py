@@ -272,7 +272,12 @@ def test_a_fresh_machine_takes_layers_from_the_remote_cache_and_uploads_only_the
     with open(machine_b / WEB[0] / "main.py", "a") as handle:
         handle.write("\n# an app-only edit\n")
     cache_b = tmp_path / "cache-b"
-    published = _published(lamina("publish", ":".join(WEB), cwd=machine_b, cache=cache_b))
+    result = lamina("-v", "publish", ":".join(WEB), cwd=machine_b, cache=cache_b)
+    published = _published(result)
+    # -v says where each reused layer came from: machine A's layers, in the remote cache
+    assert "third-party layer pydantic-core" in result.stderr
+    reused = [line for line in result.stderr.splitlines() if "layer" in line and " reused: " in line]
+    assert reused and all(line.endswith("a cache hit in the remote cache") for line in reused)
     _, uploaded, uploaded_bytes, _, _ = published[f"{registry.address}/ci/lamina-examples/web"]
     assert uploaded == 3 and uploaded_bytes < 100_000  # the app layer and one config per architecture
     downloaded = sum(p.stat().st_size for p in (cache_b / "blobs").rglob("*") if p.is_file())

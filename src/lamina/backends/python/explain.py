@@ -78,7 +78,9 @@ def _what(layer: MadeLayer) -> str:
 
 def _line(layer: MadeLayer, inputs: dict, previous: dict | None, cache: Cache) -> str:
     if layer.digest not in cache.blobs.made:
-        where = "the local cache" if layer.digest not in cache.blobs.fetched else "the remote cache"
+        # From the remote cache: fetched in this run, or still only there (its layers are fetched lazily).
+        remote = layer.digest in cache.blobs.fetched or not cache.blobs.has(layer.digest)
+        where = "the remote cache" if remote else "the local cache"
         return f"{_what(layer)} reused: a cache hit in {where}"
     return f"{_what(layer)} rebuilt: {'; '.join(_reasons(layer, inputs, previous))}"
 
