@@ -1,11 +1,14 @@
 """A C-extension sdist built in a debian_base builder's root filesystem, in the sandbox: the
 extension is native to the builder, the build cannot reach the network or write outside its
-directory, and two builds at two paths give the same wheel bytes."""
+directory, and two builds at two paths give the same wheel bytes. The same interpreter
+compiles a layer's bytecode, in shards, to the same bytes however many run at once."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.util
+import marshal
 import posixpath
 import shutil
 import socket
@@ -18,11 +21,14 @@ from small_repo import native_sdist
 from lamina.cache import Cache
 from lamina.download import fetch_all
 from lamina.project import load_project
+from lamina.python import bytecode
+from lamina.python.bytecode import Compiler, compile_entries
 from lamina.python.index import PackageIndex
 from lamina.python.install import Wheel
 from lamina.python.lockfile import load_lockfile
 from lamina.python.sandboxed_build import SandboxedBuild, build_in_sandbox, prepare_rootfs
 from lamina.sandbox import _bubblewrap_problem, image_tag
+from lamina.tar import TarEntry
 from lamina.transport import Transport
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -138,3 +144,26 @@ def wheel_machine(wheel: Path) -> set[str]:
                 if head[:4] == b"\x7fELF":
                     found.add(machines.get(int.from_bytes(head[18:20], "little"), "other"))
     return found
+
+
+@pytest.mark.integration
+def test_bytecode_compiled_in_shards_has_the_same_bytes_however_many_compile_at_once(builders, tmp_path, monkeypatch):
+    monkeypatch.setattr(bytecode, "SHARD_BYTES", 4000)  # a small layer of many shards
+    site = "opt/venv/lib/python3.11/site-packages/pkg"
+    sources = [
+        TarEntry.file(f"/{site}/m{i:02d}.py", f"NAMES = {[f'name_{i}_{j}' for j in range(120)]!r}\n".encode())
+        for i in range(24)
+    ]
+    sources.append(TarEntry.file(f"/{site}/py2.py", b"print 'Python 2 test data'\n"))  # compiles nowhere
+    assert len(bytecode._shards(sorted(sources, key=lambda e: e.path))) >= 4
+    compiler = Compiler(lambda: builders["amd64"], PYTHON, "3.11", "builder")
+    compiled = {}
+    for workers in (1, 3):
+        scratch = tmp_path / f"workers-{workers}"
+        scratch.mkdir()
+        entries = compile_entries(sources, dataclasses.replace(compiler, workers=workers), scratch)
+        compiled[workers] = {entry.path: entry.read() for entry in entries}
+    assert compiled[1] == compiled[3]
+    assert sorted(compiled[1]) == [f"{site}/__pycache__/m{i:02d}.cpython-311.pyc" for i in range(24)]
+    code = marshal.loads(compiled[1][f"{site}/__pycache__/m07.cpython-311.pyc"][16:])
+    assert code.co_filename == f"/{site}/m07.py"

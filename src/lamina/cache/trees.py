@@ -2,7 +2,9 @@
 once in scratch space and renamed into place, with a manifest of every file beside them
 (sha256 and mode of each regular file, each symlink's target). The first time a process
 uses a tree it is checked against its manifest, so a damaged or tampered tree is remade
-rather than built in, as blobs are re-hashed on their way out of the cache."""
+rather than built in, as blobs are re-hashed on their way out of the cache. Threads and
+processes (worker processes, other runs) asking for the same tree wait for the one that
+makes or checks it."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,12 +47,22 @@ class TreeStore:
         self.root = root
         self.scratch = scratch
         self._checked: set[str] = set()  # keys checked by this process
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def get(self, key: str, fill: Callable[[Path], object]) -> Path:
         """The tree ``key``, made by ``fill(empty directory)`` when missing or damaged."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            final = self.root / key
+            if key in self._checked and final.is_dir():
+                return final
+            with atomic.locked(self.root / ".locks" / key):
+                return self._get(key, fill)
+
+    def _get(self, key: str, fill: Callable[[Path], object]) -> Path:
         final, recorded = self.root / key, self.root / (key + MANIFEST)
-        if key in self._checked and final.is_dir():
-            return final
         if final.is_dir():
             if recorded.is_file() and json.loads(recorded.read_text()) == manifest(final):
                 self._checked.add(key)
@@ -66,7 +79,7 @@ class TreeStore:
             try:
                 os.rename(tree, final)
             except OSError:
-                if not final.is_dir():  # another run put it there first: theirs is the same tree
+                if not final.is_dir():  # made meanwhile by a run that took no lock: the same tree
                     raise
         self._checked.add(key)
         return final

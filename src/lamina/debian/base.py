@@ -27,7 +27,7 @@ from lamina.transport import Transport
 if TYPE_CHECKING:
     from lamina.debian.unpack import UnpackedDeb
 
-LAYER_FORMAT = 3  # 3: status.d/<package>.md5sums
+LAYER_FORMAT = 4  # 3: status.d/<package>.md5sums; 4: gzip in blocks (lamina.tar.gzip_blocks)
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Debian architecture -> OCI platform (architecture, variant)
 PLATFORMS = {
@@ -54,7 +54,7 @@ def merged_entries(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
 
 
 def _layers(
-    debs: Sequence[LockedDeb], architecture: str, cache: Cache, transport: Transport, max_workers: int
+    debs: Sequence[LockedDeb], architecture: str, cache: Cache, transport: Transport, max_workers: int, jobs: int
 ) -> list[LayerBlob]:
     from lamina.debian.unpack import unpack  # python-debian is needed only on a cache miss
 
@@ -72,7 +72,7 @@ def _layers(
         unpacked = list(pool.map(unpack_one, debs))
     files = merged_entries(unpacked)
     with ThreadPoolExecutor(max_workers=2) as pool:  # compress both layers at once
-        packages = pool.submit(write_layer, files, cache.blobs)
+        packages = pool.submit(write_layer, files, cache.blobs, jobs)
         lamina = pool.submit(write_layer, synthesized(unpacked, files, architecture), cache.blobs)
         return [packages.result(), lamina.result()]
 
@@ -84,9 +84,11 @@ def base_image(
     transport: Transport,
     *,
     max_workers: int = 8,
+    jobs: int = 1,
     created: str,
 ) -> Image:
-    """The base image of ``debs`` for the Debian ``architecture``."""
+    """The base image of ``debs`` for the Debian ``architecture`` (downloads on ``max_workers``
+    threads, the packages' layer compressed on ``jobs``)."""
     debs = sorted(debs, key=lambda d: d.name)
     key = action_key(
         "debian-base-layers", LAYER_FORMAT, {"debs": [[d.name, d.sha256] for d in debs], "architecture": architecture}
@@ -94,7 +96,7 @@ def base_image(
     hit = cache.actions.get(key, {"layers": [LAYER_BLOB]})
     layers = [cache.layer(blob) for blob in hit["layers"]] if hit is not None and len(hit["layers"]) == 2 else [None]
     if None in layers:
-        blobs = [blob.to_json() for blob in _layers(debs, architecture, cache, transport, max_workers)]
+        blobs = [blob.to_json() for blob in _layers(debs, architecture, cache, transport, max_workers, jobs)]
         cache.actions.put(key, {"layers": blobs}, layers=blobs)
         layers = [cache.layer(blob) for blob in blobs]
     oci_arch, variant = PLATFORMS.get(architecture, (architecture, None))

@@ -2,13 +2,13 @@
 
 Reproducibility is made here, in one place: entries sorted by path, parent
 directories implied, fixed mtime, numeric owners (root unless set) with no names, normalized modes, PAX
-format, and a gzip header with no name and no time. The uncompressed digest (the
-OCI ``diff_id``) is computed in the same pass as the compressed one.
+format, and a gzip header with no name and no time, compressed in blocks whose bytes do
+not depend on how many threads compress them (``lamina.tar.gzip_blocks``). The
+uncompressed digest (the OCI ``diff_id``) is computed in the same pass as the compressed one.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import posixpath
@@ -22,6 +22,7 @@ from lamina.cache.store import BlobStore
 from lamina.errors import ImageError
 from lamina.oci import OCI_LAYER_GZIP, FileLayer
 from lamina.tar.entries import DIRECTORY, FILE, HARDLINK, SYMLINK, TarEntry
+from lamina.tar.gzip_blocks import BlockGzipWriter
 
 _BAR_FROM = 2000  # entries: a layer this big shows a progress bar while compressed
 
@@ -50,9 +51,9 @@ class LayerBlob:
 class _TeeToGzip(io.RawIOBase):
     """Hashes the uncompressed tar stream and forwards it into a deterministic gzip stream."""
 
-    def __init__(self, sink) -> None:
+    def __init__(self, sink, threads: int) -> None:
         self.diff_hash = hashlib.sha256()
-        self._gzip = gzip.GzipFile(filename="", mode="wb", fileobj=sink, mtime=0, compresslevel=COMPRESSLEVEL)
+        self._gzip = BlockGzipWriter(sink, COMPRESSLEVEL, threads)
 
     def writable(self) -> bool:
         return True
@@ -123,13 +124,14 @@ def _tarinfo(entry: TarEntry) -> tarfile.TarInfo:
     return info
 
 
-def write_layer(entries: Iterable[TarEntry], blobs: BlobStore) -> LayerBlob:
-    """Write ``entries`` as a gzip layer into ``blobs``; return its digests."""
+def write_layer(entries: Iterable[TarEntry], blobs: BlobStore, threads: int = 1) -> LayerBlob:
+    """Write ``entries`` as a gzip layer into ``blobs`` (compressed on up to ``threads``
+    threads, which changes no byte); return its digests."""
     entries = complete(entries)
     # A bar for big layers only: small ones take no time.
     step = progress.step(f"compressing {len(entries)} files", len(entries)) if len(entries) >= _BAR_FROM else None
     with blobs.writer() as blob, step or nullcontext(lambda n=1: None) as advance:
-        tee = _TeeToGzip(blob)
+        tee = _TeeToGzip(blob, threads)
         with tarfile.open(fileobj=tee, mode="w|", format=tarfile.PAX_FORMAT) as archive:
             for entry in entries:
                 info = _tarinfo(entry)

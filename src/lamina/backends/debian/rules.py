@@ -92,6 +92,7 @@ def debian_base_images(target: Target, context: BuildContext) -> tuple[Image, ..
             context.cache,
             context.transport,
             max_workers=context.config.max_workers,
+            jobs=context.jobs,
             created=UNSTAMPED_CREATED,
         )
         for architecture in lock.request["architectures"]

@@ -16,7 +16,7 @@ from lamina.oci import FileLayer
 from lamina.python.native import NATIVES_SHAPE, LayerNatives
 from lamina.tar import LayerBlob, TarEntry, write_layer
 
-LAYER_FORMAT = 2
+LAYER_FORMAT = 3  # 3: gzip in blocks (lamina.tar.gzip_blocks)
 LAUNCHER_NAME = "__main__.py"
 
 

@@ -38,4 +38,5 @@ def compiler_for(
         ".".join(found.python_version.split(".")[:2]),
         image.digest,
         context.config.python_sandbox,
+        workers=context.jobs,
     )

@@ -44,7 +44,8 @@ from lamina.tar import write_layer
 
 log = logging.getLogger(__name__)
 
-LAYER_FORMAT = 4  # 3: a layer per heavy distribution or group (lamina.python.layer_plan); 4: bytecode
+# 3: a layer per heavy distribution or group (lamina.python.layer_plan); 4: bytecode; 5: gzip in blocks
+LAYER_FORMAT = 5
 _UNIT_SHAPE = {**LAYER_BLOB, **NATIVES_SHAPE, "dists": [str]}
 
 
@@ -148,7 +149,7 @@ class ThirdParty:
         self, dists: Sequence[LockedDist], platform: TargetPlatform, request: ThirdPartyRequest | None = None
     ) -> list[Wheel]:
         """Wheels for every dist, downloaded in parallel, sdists built where needed (in the
-        request's builder when it names one)."""
+        request's builder when it names one; once per run however many images wait for it)."""
         if len(dists) > 1:  # each project page is a request: ask for them side by side
             with ThreadPoolExecutor(min(self.max_workers, len(dists)), thread_name_prefix="lamina-index") as pool:
                 artifacts = list(pool.map(lambda dist: self.select(dist, platform), dists))
@@ -161,11 +162,17 @@ class ThirdParty:
             if artifact.is_wheel:
                 wheels.append(Wheel(artifact.filename, path))
             elif request is not None and request.native is not None:
-                wheels.append(self._build_native(artifact, path, request))
+                builder = request.native.builder.digest if request.native.builder else None
+                key = ("sandbox-wheel", artifact.sha256, builder, platform)
+                wheels.append(self.once(key, lambda a=artifact, p=path: self._build_native(a, p, request)))
             else:
-                log.info("building a wheel from %s", artifact.filename)
-                wheels.append(build_wheel(path, artifact.sha256, artifact.filename, platform, self.cache, self.index))
+                key = ("sdist-wheel", artifact.sha256, platform.python_version)
+                wheels.append(self.once(key, lambda a=artifact, p=path: self._build_sdist(a, p, platform)))
         return wheels
+
+    def _build_sdist(self, artifact: IndexFile, sdist: Path, platform: TargetPlatform) -> Wheel:
+        log.info("building a wheel from %s", artifact.filename)
+        return build_wheel(sdist, artifact.sha256, artifact.filename, platform, self.cache, self.index)
 
     def build_requirements(
         self, artifact: IndexFile, sdist: Path, builder: Builder, platform: TargetPlatform, build_lock: Lockfile
@@ -368,7 +375,7 @@ class ThirdParty:
                 (spill / "bytecode").mkdir()
                 with progress.step(f"compiling bytecode of {unit.describe()}"):
                     entries = entries + compile_entries(entries, request.compiler, spill / "bytecode")
-            blob = write_layer(entries, self.cache.blobs)
+            blob = write_layer(entries, self.cache.blobs, self.jobs)
         hit = {**blob.to_json(), **natives.to_json(), "dists": unit.describe().split(", ")}
         self.cache.actions.put(key, hit, layers=[hit])
         return hit
