@@ -141,13 +141,37 @@ def parse_imports(
     return found
 
 
-def module_defines(source: bytes, name: str, filename: str) -> tuple[bool, list[str]]:
+def module_defines(source: bytes, name: str, filename: str, cache: Cache | None = None) -> tuple[bool, list[str]]:
     """Whether a module binds ``name`` at its top level, and the names it binds. A module
-    with ``from x import *`` or a module ``__getattr__`` may bind anything: True."""
+    with ``from x import *`` or a module ``__getattr__`` may bind anything: True. With a
+    ``cache``, the names are remembered by the source's sha256, so a no-op build over
+    hundreds of services parses no entry point again."""
+    found = _cached_top_level_names(cache, source, filename)
+    if found is None:
+        return True, []  # the parse failure is reported where imports are inferred
+    any_name, names = found
+    return any_name or name in names or "__getattr__" in names, names
+
+
+def _cached_top_level_names(cache: Cache | None, source: bytes, filename: str) -> tuple[bool, list[str]] | None:
+    if cache is None:
+        return _top_level_names(source, filename)
+    key = action_key("top-level-names", 1, {"source": hashlib.sha256(source).hexdigest()})
+    hit = cache.actions.get(key, {"any": bool, "names": [str]})
+    if hit is not None:
+        return hit["any"], hit["names"]
+    found = _top_level_names(source, filename)
+    if found is not None:
+        cache.actions.put(key, {"any": found[0], "names": found[1]}, share=False)
+    return found
+
+
+def _top_level_names(source: bytes, filename: str) -> tuple[bool, list[str]] | None:
+    """(whether ``from x import *`` may bind any name, the names bound); None if it does not parse."""
     try:
         tree = ast.parse(source, filename=filename)
     except (SyntaxError, ValueError):
-        return True, []  # the parse failure is reported where imports are inferred
+        return None
     names: list[str] = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -164,7 +188,7 @@ def module_defines(source: bytes, name: str, filename: str) -> tuple[bool, list[
                     names.append(inner.name)
                 elif isinstance(inner, (ast.Import, ast.ImportFrom)):
                     names += [(alias.asname or alias.name).split(".")[0] for alias in inner.names]
-    return name in names or "__getattr__" in names, sorted(set(names))
+    return False, sorted(set(names))
 
 
 _PARSED = {"imports": [{"candidates": [str], "line": int, "weak": bool}]}

@@ -16,16 +16,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.parser import Parser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.dynamic import DynamicSection
-from elftools.elf.elffile import ELFFile
-from elftools.elf.gnuversions import GNUVerDefSection
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
 from lamina.errors import ImageError
 from lamina.oci.rootfs import FileTree
+
+if TYPE_CHECKING:  # pyelftools is read only when a base is probed, never on a cache hit
+    from elftools.elf.elffile import ELFFile
 
 _BIN_DIRS = ("/usr/local/bin", "/usr/bin")
 _LIB_DIRS = ("/lib", "/lib64", "/usr/lib", "/usr/lib64")
@@ -243,6 +242,9 @@ def _embedded_version(blob: bytes, short: str) -> str | None:
 
 
 def _read_elf(data: bytes, where: str) -> ELFFile:
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
     try:
         return ELFFile(io.BytesIO(data))
     except ELFError as err:
@@ -267,6 +269,8 @@ def _program_interpreter(elf: ELFFile) -> str | None:
 
 
 def _needed(elf: ELFFile) -> list[str]:
+    from elftools.elf.dynamic import DynamicSection
+
     return [
         str(tag.needed)
         for section in elf.iter_sections()
@@ -314,6 +318,8 @@ def _glibc_candidates(tree: FileTree) -> Iterator[str]:
 
 def _glibc_version(libc: ELFFile, data: bytes, where: str) -> tuple[int, int]:
     """The newest ``GLIBC_2.N`` symbol version libc defines, else its banner's version."""
+    from elftools.elf.gnuversions import GNUVerDefSection
+
     minors = [
         int(match.group(1))
         for section in libc.iter_sections()

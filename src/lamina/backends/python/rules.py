@@ -229,7 +229,8 @@ def _check_entry_point(source: Target, entry_point: str, image: Target, context:
     if not function:
         return
     path = source.sources[0]
-    defined, names = module_defines((context.build_root / path).read_bytes(), function.split(".")[0], path)
+    source_bytes = (context.build_root / path).read_bytes()
+    defined, names = module_defines(source_bytes, function.split(".")[0], path, context.cache)
     if not defined:
         import difflib
 
