@@ -1,9 +1,13 @@
 """Trees in the cache are made once, checked against their manifest once per process, and
-remade when damaged (a changed byte, mode or symlink, or a lost manifest)."""
+remade when damaged (a changed byte, mode or symlink, or a lost manifest); runs and workers
+asking for the same tree at once make it once."""
 
 from __future__ import annotations
 
 import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -42,3 +46,23 @@ def test_a_damaged_tree_is_remade_and_a_whole_one_reused(tmp_path, damage):
     assert (tree / "usr/bin/cc").read_text() == "a compiler\n" and os.readlink(tree / "usr/bin/gcc") == "cc"
     assert not (tree / "usr/bin/extra").exists() and (tree.parent / "sha256-abc.manifest.json").is_file()
     assert [p for p in (tmp_path / "tmp").rglob("*") if not p.is_dir()] == []  # no scratch left behind
+
+
+def test_runs_and_workers_asking_for_a_tree_at_once_make_it_once(tmp_path):
+    calls: list = []
+    fill = _fill(calls)
+    started = threading.Barrier(4)
+
+    def slow_fill(tree):
+        time.sleep(0.2)  # long enough for every other asker to arrive while it is being made
+        fill(tree)
+
+    def ask(cache):
+        started.wait()
+        return cache.trees.get("sha256-abc", slow_fill)
+
+    shared = Cache(tmp_path)  # two workers of one run, and two other runs (their own Cache, lock file)
+    with ThreadPoolExecutor(4) as pool:
+        trees = list(pool.map(ask, [shared, shared, Cache(tmp_path), Cache(tmp_path)]))
+    assert len(calls) == 1 and len(set(trees)) == 1
+    assert (trees[0] / "usr/bin/cc").read_text() == "a compiler\n"
