@@ -2,9 +2,9 @@
 once in scratch space and renamed into place, with a manifest of every file beside them
 (sha256 and mode of each regular file, each symlink's target). The first time a process
 uses a tree it is checked against its manifest, so a damaged or tampered tree is remade
-rather than built in, as blobs are re-hashed on their way out of the cache. Threads and
-processes (worker processes, other runs) asking for the same tree wait for the one that
-makes or checks it."""
+rather than built in, as blobs are re-hashed on their way out of the cache. Worker threads
+and other runs asking for the same tree wait for the one that makes or checks it (a
+thread lock, and a file lock under ``.locks/``)."""
 
 from __future__ import annotations
 

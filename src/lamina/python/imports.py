@@ -154,16 +154,26 @@ def module_defines(source: bytes, name: str, filename: str, cache: Cache | None 
 
 
 def _cached_top_level_names(cache: Cache | None, source: bytes, filename: str) -> tuple[bool, list[str]] | None:
+    def parse() -> dict | None:
+        found = _top_level_names(source, filename)
+        return {"any": found[0], "names": found[1]} if found is not None else None
+
+    hit = _by_source(cache, "top-level-names", source, {}, {"any": bool, "names": [str]}, parse)
+    return (hit["any"], hit["names"]) if hit is not None else None
+
+
+def _by_source(cache: Cache | None, kind: str, source: bytes, options: dict, shape, compute) -> dict | None:
+    """``compute()`` (a JSON object, or None when the source does not parse), remembered in
+    ``cache`` by ``kind``, the source's sha256 and ``options``; a None is never remembered."""
     if cache is None:
-        return _top_level_names(source, filename)
-    key = action_key("top-level-names", 1, {"source": hashlib.sha256(source).hexdigest()})
-    hit = cache.actions.get(key, {"any": bool, "names": [str]})
-    if hit is not None:
-        return hit["any"], hit["names"]
-    found = _top_level_names(source, filename)
-    if found is not None:
-        cache.actions.put(key, {"any": found[0], "names": found[1]}, share=False)
-    return found
+        return compute()
+    key = action_key(kind, 1, {"source": hashlib.sha256(source).hexdigest(), **options})
+    hit = cache.actions.get(key, shape)
+    if hit is None:
+        hit = compute()
+        if hit is not None:
+            cache.actions.put(key, hit, share=False)
+    return hit
 
 
 def _top_level_names(source: bytes, filename: str) -> tuple[bool, list[str]] | None:
@@ -200,13 +210,10 @@ def cached_parse_imports(
     """``parse_imports`` (same arguments), remembered in ``cache`` by the source's sha256 and
     the options, so a no-op build over hundreds of services parses no file twice (one that
     fails is parsed again, to report it)."""
-    if cache is None:
-        return parse_imports(source, module, filename=filename, **options)
-    key = action_key("imports", 1, {"source": hashlib.sha256(source).hexdigest(), "module": module, **options})
-    hit = cache.actions.get(key, _PARSED)
-    if hit is not None:
-        return [Import(tuple(i["candidates"]), i["line"], i["weak"]) for i in hit["imports"]]
-    found = parse_imports(source, module, filename=filename, **options)
-    entries = [{"candidates": list(i.candidates), "line": i.line, "weak": i.weak} for i in found]
-    cache.actions.put(key, {"imports": entries}, share=False)
-    return found
+
+    def parse() -> dict:
+        found = parse_imports(source, module, filename=filename, **options)
+        return {"imports": [{"candidates": list(i.candidates), "line": i.line, "weak": i.weak} for i in found]}
+
+    hit = _by_source(cache, "imports", source, {"module": module, **options}, _PARSED, parse)
+    return [Import(tuple(i["candidates"]), i["line"], i["weak"]) for i in hit["imports"]]

@@ -24,10 +24,8 @@ WINDOW = 1 << 15  # deflate's window: the dictionary each block is primed with
 
 
 def _deflate(block: bytes, dictionary: bytes | None, level: int, last: bool) -> bytes:
-    if dictionary:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, 0, dictionary)
-    else:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, 0)
+    primed = {"zdict": dictionary} if dictionary else {}
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, 0, **primed)
     return compressor.compress(block) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
 
