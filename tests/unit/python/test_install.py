@@ -101,8 +101,8 @@ print(big.size(), peak)
 """
 
 
-def test_a_wheel_that_inflates_to_gigabytes_installs_in_bounded_memory(tmp_path):
-    size, chunk = 3 << 30, b"\0" * (16 << 20)
+def test_a_wheel_that_inflates_to_a_gigabyte_installs_in_bounded_memory(tmp_path):
+    size, chunk = 1 << 30, b"\0" * (16 << 20)
     path = tmp_path / "bomb.whl"
     info = "bomb-1.0.dist-info"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -126,7 +126,7 @@ def test_a_wheel_that_inflates_to_gigabytes_installs_in_bounded_memory(tmp_path)
     )
     installed_size, max_rss_kb = map(int, result.stdout.split())
     assert installed_size == size
-    assert max_rss_kb < 400 * 1024, f"installing needed {max_rss_kb // 1024} MB of memory"
+    assert max_rss_kb < 256 * 1024, f"installing needed {max_rss_kb // 1024} MB of memory"
 
 
 def test_a_wheel_with_undecodable_metadata_is_a_clear_error(tmp_path):
