@@ -12,6 +12,11 @@ build_support/ci_setup.sh
 LAMINA_UNDER_TEST="$(build_support/install_wheel.sh)"
 export LAMINA_UNDER_TEST
 echo "test.sh: integration tests run $LAMINA_UNDER_TEST" >&2
+# Images, caches and registries of running tests take up to about 9 GB at once (a passing
+# test's temporary files are removed when it ends); say how much there is, for a failure
+# that reads "No space left on device".
+free_gb="$(df -P -BG "${TMPDIR:-/tmp}" | awk 'NR == 2 { print int($4) }')"
+echo "test.sh: ${free_gb} GB free for temporary files; the tests use up to about 9 GB" >&2
 
 status=0
 .venv/bin/python -m pytest -n 2 tests "$@" || status=$?
