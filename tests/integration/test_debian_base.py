@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from oci_reading import BASE, blob, config, copy_examples, image_outputs, lamina, manifest, venv_layers
+from oci_reading import BASE, blob, config, copy_examples, image_outputs, lamina, manifest, top_descriptor, venv_layers
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,8 @@ LOADER = "import ctypes; ctypes.CDLL('libffi.so.8')"
 def packaged(tmp_path_factory):
     root = copy_examples(tmp_path_factory.mktemp("debian") / "examples")
     # not the guestbook: its amd64-only base and builder are tested in test_package_examples
-    lamina("package", ":".join(BASE), ":".join(WEB), ":".join(CLI), cwd=root, cache=tmp_path_factory.mktemp("cache"))
+    targets = (":".join(BASE), ":".join(WEB), ":".join(CLI))
+    lamina("--jobs=2", "package", *targets, cwd=root, cache=root.parent / "cache")
     return root
 
 
@@ -59,6 +60,27 @@ def test_base_runs_as_nonroot_with_the_stdlib_and_the_ca_bundle(python_base, loa
     loader = run_container(image, entrypoint=["/usr/bin/python3.11", "-c", LOADER], environment={"LD_DEBUG": "libs"})
     assert loader.exit_code == 0 and "search cache=/etc/ld.so.cache" in loader.stderr, loader.stderr
     assert "trying file=/usr/lib/x86_64-linux-gnu/libffi.so.8" in loader.stderr
+
+
+def test_the_sandbox_tree_unpacked_while_the_base_is_compressed_is_the_image_unpacked(packaged, tmp_path):
+    """With two workers, the amd64 base is unpacked for the bytecode compiler as its layers
+    are written; that tree holds exactly what unpacking the finished image's layers holds."""
+    from lamina.cache.trees import manifest as manifest_of
+
+    layout = image_outputs(packaged, *BASE)[0]
+    digest = next(
+        entry["digest"]
+        for entry in json.loads(blob(layout, top_descriptor(layout)["digest"]).read_text())["manifests"]
+        if entry["platform"]["architecture"] == "amd64"
+    )
+    trees = packaged.parent / "cache" / "trees"
+    made = json.loads((trees / (digest.replace(":", "-") + ".manifest.json")).read_text())
+    unpacked = tmp_path / "unpacked"
+    for layer in manifest(layout)["layers"]:
+        with tarfile.open(blob(layout, layer["digest"])) as archive:
+            archive.extractall(unpacked, filter="tar")
+    assert made == manifest_of(unpacked)
+    assert "usr/bin/python3.11" in made and "etc/ld.so.cache" in made and "etc/passwd" in made
 
 
 def test_the_base_is_a_dependency_of_the_images_on_it(packaged):

@@ -19,6 +19,7 @@ import pytest
 from small_repo import native_sdist
 
 from lamina.cache import Cache
+from lamina.cache.image_trees import prepare_rootfs
 from lamina.download import fetch_all
 from lamina.project import load_project
 from lamina.python import bytecode
@@ -26,7 +27,7 @@ from lamina.python.bytecode import Compiler, compile_entries
 from lamina.python.index import PackageIndex
 from lamina.python.install import Wheel
 from lamina.python.lockfile import load_lockfile
-from lamina.python.sandboxed_build import SandboxedBuild, build_in_sandbox, prepare_rootfs
+from lamina.python.sandboxed_build import SandboxedBuild, build_in_sandbox
 from lamina.sandbox import _bubblewrap_problem, image_tag
 from lamina.tar import TarEntry
 from lamina.transport import Transport

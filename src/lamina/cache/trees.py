@@ -61,6 +61,11 @@ class TreeStore:
             with atomic.locked(self.root / ".locks" / key):
                 return self._get(key, fill)
 
+    def ready(self, key: str) -> Path | None:
+        """The tree ``key`` if this process made or checked it already, else None (never waits)."""
+        final = self.root / key
+        return final if key in self._checked and final.is_dir() else None
+
     def _get(self, key: str, fill: Callable[[Path], object]) -> Path:
         final, recorded = self.root / key, self.root / (key + MANIFEST)
         if final.is_dir():

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lamina import progress
 from lamina.cache import LAYER_BLOB, Cache, action_key
+from lamina.cache.image_trees import adopt_image_tree
 from lamina.debian.lock import LockedDeb
 from lamina.debian.rootfs import CA_BUNDLE, NONROOT_HOME, NONROOT_UID, synthesized
 from lamina.download import fetch_all
 from lamina.oci import Image
 from lamina.oci.mutate import append_layer
+from lamina.oci.rootfs import extract_layer, extracting
 from lamina.tar.entries import DIRECTORY, TarEntry
 from lamina.tar.writer import LayerBlob, write_layer
 from lamina.transport import Transport
@@ -54,7 +57,13 @@ def merged_entries(debs: Sequence[UnpackedDeb]) -> list[TarEntry]:
 
 
 def _layers(
-    debs: Sequence[LockedDeb], architecture: str, cache: Cache, transport: Transport, max_workers: int, jobs: int
+    debs: Sequence[LockedDeb],
+    architecture: str,
+    cache: Cache,
+    transport: Transport,
+    max_workers: int,
+    jobs: int,
+    tree: Path | None,
 ) -> list[LayerBlob]:
     from lamina.debian.unpack import unpack  # python-debian is needed only on a cache miss
 
@@ -72,9 +81,18 @@ def _layers(
         unpacked = list(pool.map(unpack_one, debs))
     files = merged_entries(unpacked)
     with ThreadPoolExecutor(max_workers=2) as pool:  # compress both layers at once
-        packages = pool.submit(write_layer, files, cache.blobs, jobs)
         lamina = pool.submit(write_layer, synthesized(unpacked, files, architecture), cache.blobs)
-        return [packages.result(), lamina.result()]
+        if tree is None:
+            packages = write_layer(files, cache.blobs, jobs)
+        else:
+            tree.mkdir()
+            with extracting(tree, "of Debian packages") as also:
+                packages = write_layer(files, cache.blobs, jobs, also)
+        blobs = [packages, lamina.result()]
+    if tree is not None:
+        with blobs[1].layer(cache.blobs).open() as handle:
+            extract_layer(handle, tree, blobs[1].digest)
+    return blobs
 
 
 def base_image(
@@ -85,20 +103,32 @@ def base_image(
     *,
     max_workers: int = 8,
     jobs: int = 1,
+    tree: bool = False,
     created: str,
 ) -> Image:
     """The base image of ``debs`` for the Debian ``architecture`` (downloads on ``max_workers``
-    threads, the packages' layer compressed on ``jobs``)."""
+    threads, the packages' layer compressed on ``jobs``). With ``tree``, when its layers are
+    built, the image's sandbox tree (``lamina.cache.image_trees``) is unpacked from them as
+    they are written, in time for the first build in it, rather than decompressed later."""
     debs = sorted(debs, key=lambda d: d.name)
     key = action_key(
         "debian-base-layers", LAYER_FORMAT, {"debs": [[d.name, d.sha256] for d in debs], "architecture": architecture}
     )
     hit = cache.actions.get(key, {"layers": [LAYER_BLOB]})
     layers = [cache.layer(blob) for blob in hit["layers"]] if hit is not None and len(hit["layers"]) == 2 else [None]
-    if None in layers:
-        blobs = [blob.to_json() for blob in _layers(debs, architecture, cache, transport, max_workers, jobs)]
+    if None not in layers:
+        return _image(debs, architecture, layers, created)
+    with cache.tempdir() as scratch:
+        unpacked = scratch / "root" if tree else None
+        blobs = [blob.to_json() for blob in _layers(debs, architecture, cache, transport, max_workers, jobs, unpacked)]
         cache.actions.put(key, {"layers": blobs}, layers=blobs)
-        layers = [cache.layer(blob) for blob in blobs]
+        image = _image(debs, architecture, [cache.layer(blob) for blob in blobs], created)
+        if unpacked is not None:
+            adopt_image_tree(image, cache, unpacked)
+    return image
+
+
+def _image(debs: Sequence[LockedDeb], architecture: str, layers: list, created: str) -> Image:
     oci_arch, variant = PLATFORMS.get(architecture, (architecture, None))
     config: dict = {
         "architecture": oci_arch,

@@ -62,7 +62,7 @@ def unpack(path: Path, name: str) -> UnpackedDeb:
             control = deb.debcontrol()
             archive = deb.data.tgz()
             entries = []
-            for member in archive.getmembers():
+            for member in archive:  # one pass: getmembers() first would decompress everything twice
                 member_path = member.name.removeprefix("./").rstrip("/")
                 if not member_path or member_path == "." or not _kept(member_path + ("/" if member.isdir() else "")):
                     continue

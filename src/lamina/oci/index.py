@@ -53,9 +53,14 @@ class ImageIndex:
         return host_image(self.images) or self.images[0]
 
 
+def host_architecture() -> str | None:
+    """The OCI architecture of the machine lamina runs on (None for one OCI does not name)."""
+    return _MACHINES.get(host.machine().lower())
+
+
 def host_image(images: tuple[Image, ...]) -> Image | None:
     """Of one image per platform, the one for the machine lamina runs on, if there is one."""
-    machine = _MACHINES.get(host.machine().lower())
+    machine = host_architecture()
     return next((image for image in images if image.platform.architecture == machine), None)
 
 

@@ -27,8 +27,6 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from lamina import sandbox
 from lamina.errors import BuildError
-from lamina.oci import Image
-from lamina.oci.rootfs import extract
 from lamina.python.install import NOT_A_WHEEL, Wheel
 
 SOURCE, OUTPUT, BUILD_ENV = "/tmp/src", "/tmp/out", "/tmp/buildenv"
@@ -95,19 +93,6 @@ class BuiltWheel:
 
     path: Path
     log: str
-
-
-def prepare_rootfs(image: Image, destination: Path) -> Path:
-    """Unpack a builder image into ``destination`` (empty), with the mount points the sandbox needs."""
-    extract(image, destination)
-    for directory in ("proc", "dev", "tmp"):
-        (destination / directory).mkdir(exist_ok=True)
-    return destination
-
-
-def image_tree(image: Image, cache) -> Path:
-    """``image`` unpacked under the cache's ``trees/`` for the sandbox: made once, checked once per run."""
-    return cache.trees.get(image.digest.replace(":", "-"), lambda tree: prepare_rootfs(image, tree))
 
 
 @dataclass(frozen=True)

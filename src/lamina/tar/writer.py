@@ -16,6 +16,7 @@ import tarfile
 from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 from lamina import progress
 from lamina.cache.store import BlobStore
@@ -49,11 +50,13 @@ class LayerBlob:
 
 
 class _TeeToGzip(io.RawIOBase):
-    """Hashes the uncompressed tar stream and forwards it into a deterministic gzip stream."""
+    """Hashes the uncompressed tar stream and forwards it into a deterministic gzip stream
+    (and to ``also``, when given, as it is)."""
 
-    def __init__(self, sink, threads: int) -> None:
+    def __init__(self, sink, threads: int, also: BinaryIO | None = None) -> None:
         self.diff_hash = hashlib.sha256()
         self._gzip = BlockGzipWriter(sink, COMPRESSLEVEL, threads)
+        self._also = also
 
     def writable(self) -> bool:
         return True
@@ -61,6 +64,8 @@ class _TeeToGzip(io.RawIOBase):
     def write(self, data) -> int:
         self.diff_hash.update(data)
         self._gzip.write(data)
+        if self._also is not None:
+            self._also.write(data)
         return len(data)
 
     def close(self) -> None:
@@ -124,14 +129,16 @@ def _tarinfo(entry: TarEntry) -> tarfile.TarInfo:
     return info
 
 
-def write_layer(entries: Iterable[TarEntry], blobs: BlobStore, threads: int = 1) -> LayerBlob:
+def write_layer(
+    entries: Iterable[TarEntry], blobs: BlobStore, threads: int = 1, also: BinaryIO | None = None
+) -> LayerBlob:
     """Write ``entries`` as a gzip layer into ``blobs`` (compressed on up to ``threads``
-    threads, which changes no byte); return its digests."""
+    threads, which changes no byte) and, uncompressed, to ``also`` when given; return its digests."""
     entries = complete(entries)
     # A bar for big layers only: small ones take no time.
     step = progress.step(f"compressing {len(entries)} files", len(entries)) if len(entries) >= _BAR_FROM else None
     with blobs.writer() as blob, step or nullcontext(lambda n=1: None) as advance:
-        tee = _TeeToGzip(blob, threads)
+        tee = _TeeToGzip(blob, threads, also)
         with tarfile.open(fileobj=tee, mode="w|", format=tarfile.PAX_FORMAT) as archive:
             for entry in entries:
                 info = _tarinfo(entry)

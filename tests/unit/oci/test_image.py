@@ -62,8 +62,7 @@ def test_history_is_padded_for_bases_without_history(tmp_path):
     assert [h["created_by"] for h in image.config["history"]] == ["base layer", "app"]
 
 
-def test_layered_tree_merges_layers_with_whiteouts_and_links(tmp_path):
-    cache = Cache(tmp_path)
+def _merged_image(cache):
     lower = _layer(
         cache,
         [
@@ -73,6 +72,8 @@ def test_layered_tree_merges_layers_with_whiteouts_and_links(tmp_path):
             TarEntry.file("/opt/dir/a", b"a"),
             TarEntry.symlink("/lib", "usr/lib"),
             TarEntry.file("/usr/lib/libc.so.6", b"libc"),
+            TarEntry.symlink("/usr/lib/libc.so", "/lib/libc.so.6"),
+            TarEntry.symlink("/loop", "loop"),
         ],
     )
     upper = _layer(
@@ -83,14 +84,36 @@ def test_layered_tree_merges_layers_with_whiteouts_and_links(tmp_path):
             TarEntry.file("/opt/dir/b", b"b"),
         ],
     )
-    tree = LayeredTree((lower, upper))
+    return append_layer(append_layer(Image(BASE_CONFIG), lower, created_by="t"), upper, created_by="t")
+
+
+def _layered(tmp_path, image):
+    return LayeredTree(image.layers)
+
+
+def _unpacked(tmp_path, image):
+    from lamina.oci.rootfs import DirectoryTree, extract
+
+    root = tmp_path / "root"
+    root.mkdir()
+    extract(image, root)
+    return DirectoryTree(root)
+
+
+@pytest.mark.parametrize("view", [_layered, _unpacked], ids=["layers", "directory"])
+def test_a_tree_of_an_image_merges_layers_with_whiteouts_and_resolves_links_inside_it(tmp_path, view):
+    tree = view(tmp_path, _merged_image(Cache(tmp_path / "cache")))
     assert tree.read("/usr/bin/python3") == b"ELF"
     assert tree.readlink("/usr/bin/python3") == "python3.11"
     assert tree.read("/lib/libc.so.6") == b"libc"
+    assert tree.read("/usr/lib/libc.so") == b"libc"  # an absolute link resolves in the image, not on the host
+    assert tree.readlink("/lib/libc.so") == "/lib/libc.so.6"
     assert tree.read("/etc/old") is None
     assert tree.listdir("/opt/dir") == ["b"]
     assert tree.listdir("/usr/bin") == ["python3", "python3.11"]
+    assert tree.listdir("/lib") == ["libc.so", "libc.so.6"]
     assert tree.read("/missing") is None and tree.listdir("/etc/old") is None
+    assert tree.read("/loop") is None and tree.listdir("/loop") is None  # a link to itself ends
 
 
 def test_an_image_unpacks_into_a_directory_with_whiteouts_applied(tmp_path):
@@ -129,3 +152,46 @@ def test_unpacking_never_writes_through_a_link_out_of_the_directory(tmp_path):
     with pytest.raises(ImageError, match="cannot unpack layer"):
         extract(append_layer(Image(BASE_CONFIG), hostile, created_by="t"), root)
     assert list(outside.iterdir()) == []
+
+
+def test_a_layer_written_through_extracting_unpacks_as_it_is_compressed(tmp_path):
+    """The uncompressed stream ``write_layer`` tees into ``extracting`` gives the tree that
+    unpacking the finished blob gives."""
+    from lamina.cache.trees import manifest
+    from lamina.oci.rootfs import extract, extracting
+
+    cache = Cache(tmp_path / "cache")
+    entries = [TarEntry.file(f"usr/lib/m{i}.py", bytes([i % 251]) * (i * 997)) for i in range(200)]
+    entries += [TarEntry.symlink("lib", "usr/lib"), TarEntry.file("usr/bin/tool", b"\x7fELF", executable=True)]
+    streamed = tmp_path / "streamed"
+    streamed.mkdir()
+    with extracting(streamed, "test") as also:
+        blob = write_layer(entries, cache.blobs, 2, also)
+    finished = tmp_path / "finished"
+    finished.mkdir()
+    extract(append_layer(Image(BASE_CONFIG), blob.layer(cache.blobs), created_by="t"), finished)
+    assert manifest(streamed) == manifest(finished) and len(manifest(streamed)) == 202
+
+
+def test_extracting_raises_the_unpacking_error_and_the_writer_error_without_hanging(tmp_path):
+    from lamina.oci.rootfs import extracting
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    cache = Cache(tmp_path / "cache")
+    hostile = [TarEntry.symlink("evil", str(outside)), TarEntry.file("evil/planted", b"x" * (4 << 20))]
+    hostile += [TarEntry.file(f"later/{i}", b"y" * 65536) for i in range(64)]  # more than the pipe holds
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(ImageError, match="cannot unpack layer test"), extracting(root, "test") as also:
+        write_layer(hostile, cache.blobs, 1, also)
+    assert list(outside.iterdir()) == []
+
+    class Broken(RuntimeError):
+        pass
+
+    other = tmp_path / "other"
+    other.mkdir()
+    with pytest.raises(Broken), extracting(other, "test") as also:
+        also.write(b"\0" * 1024)
+        raise Broken

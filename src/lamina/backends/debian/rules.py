@@ -16,7 +16,7 @@ from lamina.debian.request import DEFAULT_EXCLUDE, sources_for
 from lamina.errors import ResolveError
 from lamina.graph.target import Target
 from lamina.oci import Image
-from lamina.oci.index import ImageIndex
+from lamina.oci.index import ImageIndex, host_architecture
 from lamina.oci.mutate import UNSTAMPED_CREATED
 from lamina.redact import split_credentials
 from lamina.transport import netloc
@@ -83,8 +83,11 @@ def _current_lock(target: Target, context: BuildContext) -> DebianLock:
 
 
 def debian_base_images(target: Target, context: BuildContext) -> tuple[Image, ...]:
-    """One base image per architecture, from the target's lock."""
+    """One base image per architecture, from the target's lock. With workers to spare, the
+    image of this machine's architecture is unpacked for the sandbox (bytecode, sdists) as
+    its layers are written, off the path of the first build that needs it."""
     lock = _current_lock(target, context)
+    here = host_architecture()
     return tuple(
         base_image(
             lock.packages[architecture],
@@ -93,6 +96,7 @@ def debian_base_images(target: Target, context: BuildContext) -> tuple[Image, ..
             context.transport,
             max_workers=context.config.max_workers,
             jobs=context.jobs,
+            tree=context.jobs > 1 and PLATFORMS.get(architecture, (None,))[0] == here,
             created=UNSTAMPED_CREATED,
         )
         for architecture in lock.request["architectures"]

@@ -14,11 +14,11 @@ from lamina.backends.bases import spec_images
 from lamina.backends.context import BuildContext
 from lamina.backends.python.platform_probe import probed
 from lamina.cache import Cache
+from lamina.cache.image_trees import image_tree
 from lamina.errors import ImageError
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.python.platform import TargetPlatform
-from lamina.python.sandboxed_build import image_tree
 from lamina.sandbox import emulation_problem
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from lamina.backends.context import BuildContext
 from lamina.backends.python.platform_probe import probed
+from lamina.cache.image_trees import image_tree
 from lamina.errors import ImageError
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.index import host_image
 from lamina.python.bytecode import Compiler
 from lamina.python.platform import TargetPlatform
-from lamina.python.sandboxed_build import image_tree
 from lamina.sandbox import emulation_problem
 
 

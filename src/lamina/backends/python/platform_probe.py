@@ -1,12 +1,14 @@
 """What a base image offers Python: its platform (CPython, machine, libc) and its shared
-libraries, read from its files once and cached by its config digest."""
+libraries, read from its files once (from its sandbox tree when this run has unpacked it,
+else from its layers) and cached by its config digest."""
 
 from __future__ import annotations
 
 from lamina.backends.context import BuildContext
 from lamina.cache import Cache, action_key
+from lamina.cache.image_trees import unpacked
 from lamina.oci import Image
-from lamina.oci.rootfs import LayeredTree
+from lamina.oci.rootfs import DirectoryTree, LayeredTree
 from lamina.python.native import BASE_SHAPE, BaseLibraries, base_libraries
 from lamina.python.platform import TargetPlatform, detect_platform
 
@@ -21,7 +23,8 @@ def probe_base(base: Image, cache: Cache) -> tuple[TargetPlatform, BaseLibraries
     hit = cache.actions.get(key, {"platform": _PLATFORM_SHAPE, "libraries": BASE_SHAPE})
     if hit is not None and len(hit["platform"]["libc_version"]) == 2:
         return TargetPlatform.from_json(hit["platform"]), BaseLibraries.from_json(hit["libraries"])
-    tree = LayeredTree.from_image(base)
+    root = unpacked(base, cache)
+    tree = DirectoryTree(root) if root is not None else LayeredTree.from_image(base)
     platform = detect_platform(tree)
     libraries = base_libraries(tree, platform.machine, platform.libc)
     cache.actions.put(key, {"platform": platform.to_json(), "libraries": libraries.to_json()})
