@@ -83,7 +83,9 @@ class _Pool:
     another while they are cache hits (more threads would only contend for the interpreter:
     a no-op over 500 images is 30% slower on two); once one target has run for ``SLOW``
     seconds (real work: compression, downloads, sandboxed builds, mostly outside the
-    interpreter's lock), ``jobs - 1`` more workers join."""
+    interpreter's lock), ``jobs - 1`` more workers join, and the backends' prefetchers start
+    on one more thread (work the targets will need, such as sdists' wheels, done ahead of
+    the first target that asks; stopped and waited for when the targets are done)."""
 
     SLOW = 0.05
 
@@ -93,6 +95,7 @@ class _Pool:
         self._next, self._lock = 0, threading.Lock()
         self._failed, self._done = threading.Event(), threading.Event()
         self._running_since: float | None = None
+        self._stop_prefetch = threading.Event()
 
     def run(self) -> list[Built]:
         """Build every target; the error of the first failing one in address order is raised."""
@@ -104,6 +107,7 @@ class _Pool:
         self._done.set()
         if self.project.jobs > 1 and len(self.targets) > 1:
             watchdog.join()
+        self._stop_prefetch.set()
         for helper in helpers:
             helper.join()
         first = next((r for r in self.results if isinstance(r, BaseException) and not isinstance(r, _NotStarted)), None)
@@ -145,7 +149,17 @@ class _Pool:
                     helper = threading.Thread(target=self._work, name=f"lamina-build-{number}", daemon=True)
                     helpers.append(helper)
                     helper.start()
+                prefetch = threading.Thread(target=self._prefetch, name="lamina-prefetch", daemon=True)
+                helpers.append(prefetch)
+                prefetch.start()
                 return
+
+    def _prefetch(self) -> None:
+        for prefetcher in self.project.registry.prefetchers:
+            try:
+                prefetcher(self.targets, self.project.context, self._stop_prefetch)
+            except Exception:  # ahead-of-time work only: the target that needs it reports the error
+                log.debug("a prefetcher failed", exc_info=True)
 
 
 class _NotStarted(Exception):

@@ -111,6 +111,8 @@ BaseBuilder = Callable[[Target, Any], tuple]  # (target, BuildContext) -> one Im
 # (base target, BuildContext, platform, sonames, dirs, {soname: Debian package the builder ships it in}) -> advice
 LibraryPackages = Callable[..., str]
 OwnedFiles = Callable[[Target], list]  # target -> build-root-relative files it owns besides its sources
+# (the run's targets, BuildContext, a stop Event) -> None: work the targets will need, done ahead of them
+Prefetcher = Callable[[list, Any, Any], None]
 
 
 @dataclass
@@ -125,6 +127,7 @@ class Registry:
     generators: dict[str, Generator] = field(default_factory=dict)
     inferrers: dict[str, list[Inferrer]] = field(default_factory=dict)
     synthesizers: list[Synthesizer] = field(default_factory=list)
+    prefetchers: list[Prefetcher] = field(default_factory=list)
 
     def register_target_types(self, types: Sequence[TargetType]) -> None:
         """Add target types (a later registration of the same alias wins)."""
@@ -179,5 +182,7 @@ class Registry:
             self.generators.update(module.generators())
         if hasattr(module, "synthetic_targets"):
             self.synthesizers.append(module.synthetic_targets)
+        if hasattr(module, "prefetch"):
+            self.prefetchers.append(module.prefetch)
         for alias, inferrer in (module.inferrers() if hasattr(module, "inferrers") else {}).items():
             self.inferrers.setdefault(alias, []).append(inferrer)

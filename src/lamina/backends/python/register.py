@@ -34,3 +34,10 @@ def synthetic_targets(config):
     from lamina.backends.python.lockfile_targets import lockfile_targets
 
     return lockfile_targets(config)
+
+
+def prefetch(targets, context, stop):
+    """The wheels of the locked sdists the run's images need, built before the first asks."""
+    from lamina.backends.python.prefetch import prefetch_sdist_wheels
+
+    prefetch_sdist_wheels(targets, context, stop)

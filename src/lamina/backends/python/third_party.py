@@ -12,6 +12,7 @@ image's shared libraries can be checked without reading the layers again.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 # 3: a layer per heavy distribution or group (lamina.python.layer_plan); 4: bytecode; 5: gzip in blocks
 LAYER_FORMAT = 5
 _UNIT_SHAPE = {**LAYER_BLOB, **NATIVES_SHAPE, "dists": [str]}
+# The run's Event, in its ``once``, set when an image's third-party layers are not all in the
+# cache (``lamina.backends.python.prefetch`` waits for it).
+LAYERS_MISSED = ("third-party layers missed",)
 
 
 @dataclass(frozen=True)
@@ -304,6 +308,7 @@ class ThirdParty:
         hit = self.cache.actions.get(key, {"layers": [_UNIT_SHAPE]})
         found = [self.cache.layer(unit) for unit in hit["layers"]] if hit is not None else [None]
         if None in found:
+            self.once(LAYERS_MISSED, threading.Event).set()
             skeleton = write_layer(venv_skeleton(request.layout, request.platform), self.cache.blobs)
             sizes = self.installed_sizes(dists, request)
             plan = plan_layers(dists, sizes)
