@@ -17,10 +17,11 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from packaging.requirements import Requirement
+
 from lamina.backends.bases import base_images
 from lamina.backends.context import BuildContext
 from lamina.backends.python.platform_probe import probed
-from lamina.backends.python.rules import _requirement
 from lamina.backends.python.target_types import builder_spec
 from lamina.backends.python.third_party import LAYERS_MISSED, ThirdParty, ThirdPartyRequest
 from lamina.errors import LaminaError
@@ -70,7 +71,7 @@ def _prefetch(resolve: str, images: list[Target], context: BuildContext, stop: t
             return
         platform, _ = probed(context, base)
         layout = VenvLayout(context.config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
-        request = ThirdPartyRequest(lock, resolve, tuple(_requirement(r) for r in requirements), platform, layout)
+        request = ThirdPartyRequest(lock, resolve, tuple(Requirement(r) for r in requirements), platform, layout)
         sdists = [d for d in third_party.closure(request) if not third_party.select(d, platform).is_wheel]
         for dist in sdists:
             if stop.is_set():
