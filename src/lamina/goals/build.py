@@ -100,12 +100,12 @@ class _Pool:
     def run(self) -> list[Built]:
         """Build every target; the error of the first failing one in address order is raised."""
         helpers: list[threading.Thread] = []
+        watchdog = threading.Thread(target=self._watch, args=(helpers,), daemon=True, name="lamina-watch")
         if self.project.jobs > 1 and len(self.targets) > 1:
-            watchdog = threading.Thread(target=self._watch, args=(helpers,), daemon=True, name="lamina-watch")
             watchdog.start()
         self._work(main=True)
         self._done.set()
-        if self.project.jobs > 1 and len(self.targets) > 1:
+        if watchdog.is_alive():
             watchdog.join()
         self._stop_prefetch.set()
         for helper in helpers:

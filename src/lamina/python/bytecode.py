@@ -54,7 +54,7 @@ for number, dfile in shard:
         pass
 """
 COMPILER = """
-import json, os, py_compile, subprocess, sys
+import json, os, subprocess, sys
 shards, workers = len(json.load(open(os.path.join(sys.argv[1], "shards.json")))), int(sys.argv[3])
 running, failed = [], 0
 for shard in range(shards):

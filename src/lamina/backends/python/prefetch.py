@@ -23,10 +23,9 @@ from lamina.backends.bases import base_images
 from lamina.backends.context import BuildContext
 from lamina.backends.python.platform_probe import probed
 from lamina.backends.python.target_types import builder_spec
-from lamina.backends.python.third_party import LAYERS_MISSED, ThirdParty, ThirdPartyRequest
+from lamina.backends.python.third_party import LAYERS_MISSED, ThirdParty, ThirdPartyRequest, venv_layout
 from lamina.errors import LaminaError
 from lamina.graph.target import Target
-from lamina.python.install import VenvLayout
 from lamina.python.lockfile import CONSTRAINTS, load_lockfile
 
 log = logging.getLogger(__name__)
@@ -62,16 +61,13 @@ def _prefetch(resolve: str, images: list[Target], context: BuildContext, stop: t
     lock = load_lockfile(context.config.lock_path(resolve), resolve_name=resolve)
     if lock.format == CONSTRAINTS:
         return
-    third_party = ThirdParty(
-        context.cache, context.index, max_workers=context.config.max_workers, sandbox=context.config.python_sandbox,
-        jobs=context.jobs, once=context.once,
-    )  # fmt: skip
+    third_party = ThirdParty.of(context)
     for base in base_images(images[0], context):
         if stop.is_set():
             return
         platform, _ = probed(context, base)
-        layout = VenvLayout(context.config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
-        request = ThirdPartyRequest(lock, resolve, tuple(Requirement(r) for r in requirements), platform, layout)
+        roots = tuple(Requirement(r) for r in requirements)
+        request = ThirdPartyRequest(lock, resolve, roots, platform, venv_layout(context, platform))
         sdists = [d for d in third_party.closure(request) if not third_party.select(d, platform).is_wheel]
         for dist in sdists:
             if stop.is_set():

@@ -30,7 +30,7 @@ from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probed
 from lamina.backends.python.target_types import builder_spec
 from lamina.backends.python.third_party import LAYER_FORMAT as THIRD_PARTY_FORMAT
-from lamina.backends.python.third_party import NativeBuild, ThirdParty, ThirdPartyRequest
+from lamina.backends.python.third_party import NativeBuild, ThirdParty, ThirdPartyRequest, venv_layout
 from lamina.errors import BuildFileError, ImageError, ResolveError
 from lamina.graph.target import Target
 from lamina.oci import Image
@@ -38,7 +38,6 @@ from lamina.oci.index import ImageIndex
 from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
 from lamina.python.build_lock import build_lock_path
 from lamina.python.imports import module_defines
-from lamina.python.install import VenvLayout
 from lamina.python.lock_metadata import staleness
 from lamina.python.lockfile import CONSTRAINTS, load_lockfile
 from lamina.python.native import MissingLibrary, missing_libraries
@@ -112,11 +111,8 @@ def _image_on(
     config, cache = context.config, context.cache
     app_natives = app.natives
     platform, libraries = probed(context, base)
-    layout = VenvLayout(config.venv_dir, ".".join(platform.python_version.split(".")[:2]))
-    third_party = ThirdParty(
-        cache, context.index, max_workers=config.max_workers, sandbox=config.python_sandbox,
-        jobs=context.jobs, once=context.once,
-    )  # fmt: skip
+    layout = venv_layout(context, platform)
+    third_party = ThirdParty.of(context)
     if request.requirements:
         native = _native_build(target, context, base, platform, request.lock)
         builder = native.builder if native is not None else None

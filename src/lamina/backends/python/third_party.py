@@ -22,6 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from lamina import progress
+from lamina.backends.context import BuildContext
 from lamina.backends.python.builder import Builder
 from lamina.cache import LAYER_BLOB, Cache, action_key, is_digest
 from lamina.download import fetch_all
@@ -62,6 +63,11 @@ class NativeBuild:
     spec: str
 
 
+def venv_layout(context: BuildContext, platform: TargetPlatform) -> VenvLayout:
+    """The image's venv: ``[lamina] venv_dir``, for the base's Python X.Y."""
+    return VenvLayout(context.config.venv_dir, "{}.{}".format(*platform.python_xy))
+
+
 @dataclass(frozen=True)
 class ThirdPartyRequest:
     """What an image needs from its resolve."""
@@ -94,6 +100,15 @@ class ThirdParty:
         self.max_workers = max_workers  # concurrent downloads
         self.jobs = jobs  # layers built at once
         self.once = once or Once()  # a layer several images need at once is built by the first that asks
+
+    @classmethod
+    def of(cls, context: BuildContext) -> ThirdParty:
+        """The run's: its cache, index and workers, sharing its ``once``."""
+        config = context.config
+        return cls(
+            context.cache, context.index, max_workers=config.max_workers, sandbox=config.python_sandbox,
+            jobs=context.jobs, once=context.once,
+        )  # fmt: skip
 
     # -- subsetting -----------------------------------------------------------------
 
