@@ -77,10 +77,17 @@ def staleness(
         reasons.append(f"requirements added since it was generated: {', '.join(added)}")
     if removed := sorted(metadata.requirements - current):
         reasons.append(f"requirements removed since: {', '.join(removed)}")
-    constraints = set(interpreter_constraints)
-    if constraints and metadata.interpreter_constraints and constraints != metadata.interpreter_constraints:
+    constraints = {_interpreter(c) for c in interpreter_constraints}
+    locked = {_interpreter(c) for c in metadata.interpreter_constraints}
+    if constraints and locked and constraints != locked:
         reasons.append(
             f"it was generated for interpreters {', '.join(sorted(metadata.interpreter_constraints))}, "
             f"the resolve now asks for {', '.join(sorted(constraints))}"
         )
     return "; ".join(reasons) or None
+
+
+def _interpreter(constraint: str) -> str:
+    """An interpreter constraint as Pants writes it into locks: ``==3.12.*`` is ``CPython==3.12.*``."""
+    constraint = "".join(constraint.split())
+    return constraint if constraint[:1].isalpha() else f"CPython{constraint}"

@@ -343,3 +343,53 @@ def _musl_version(loader: bytes | None) -> tuple[int, int]:
         return _DEFAULT_MUSL
     major, minor = found.group(1).decode().split(".")
     return int(major), int(minor)
+
+
+def host_platform() -> TargetPlatform:
+    """The CPython running lamina, as a target platform (what a ``pex_binary`` no image uses runs on)."""
+    import platform as host
+    import sys
+    import sysconfig
+
+    libc, version = host.libc_ver()
+    if libc != "glibc":
+        raise ImageError(
+            f"this machine's C library ({libc or 'unknown'}) is not glibc; give the pex_binary complete_platforms"
+        )
+    major, minor = (int(part) for part in version.split(".")[:2])
+    return TargetPlatform(
+        python_version=host.python_version(),
+        interpreter=sys.executable,
+        machine=host.machine(),
+        libc="glibc",
+        libc_version=(major, minor),
+        stdlib_dir=sysconfig.get_paths()["stdlib"],
+    )
+
+
+def complete_platform(platform: TargetPlatform) -> dict[str, Any]:
+    """pex's "complete platform" of ``platform``: its marker values and the wheel tags it accepts."""
+    return {"marker_environment": platform.marker_environment(), "compatible_tags": [str(t) for t in platform.tags()]}
+
+
+_MANYLINUX_TAG = re.compile(r"manylinux_(\d+)_(\d+)_(\w+)")
+_MUSLLINUX_TAG = re.compile(r"musllinux_(\d+)_(\d+)_(\w+)")
+
+
+def from_complete_platform(data: dict[str, Any], where: str) -> TargetPlatform:
+    """The target platform a pex "complete platform" (``pex3 interpreter inspect --markers --tags``) describes."""
+    try:
+        markers, tags = data["marker_environment"], [str(t) for t in data["compatible_tags"]]
+        version, machine = markers["python_full_version"], markers["platform_machine"]
+    except (KeyError, TypeError):
+        raise ImageError(
+            f"{where}: not a pex complete platform (a JSON object with marker_environment and compatible_tags, "
+            "as `pex3 interpreter inspect --markers --tags` writes)"
+        ) from None
+    if markers.get("platform_python_implementation", "CPython") != "CPython" or markers.get("sys_platform") != "linux":
+        raise ImageError(f"{where}: lamina builds for CPython on Linux; this platform is {markers.get('sys_platform')}")
+    glibc = [(int(m[1]), int(m[2])) for t in tags if (m := _MANYLINUX_TAG.search(t))]
+    musl = [(int(m[1]), int(m[2])) for t in tags if (m := _MUSLLINUX_TAG.search(t))]
+    libc, libc_version = ("musl", max(musl)) if musl else ("glibc", max(glibc, default=(2, 17)))
+    xy = ".".join(version.split(".")[:2])
+    return TargetPlatform(version, f"/usr/bin/python{xy}", machine, libc, libc_version, f"/usr/lib/python{xy}")

@@ -39,6 +39,7 @@ def test_staleness_names_what_changed():
     v3 = _metadata("pants-python-default.lock")
     fresh = ["ansicolors==1.1.8", "pytest==7.1.3", "setuptools>=56.2.0,<57", "types-setuptools<58,>=56.2.0"]
     assert staleness(v3, fresh, ["CPython==3.9.*"]) is None
+    assert staleness(v3, fresh, ["==3.9.*"]) is None, "Pants writes ==3.9.* into locks as CPython==3.9.*"
     reason = staleness(v3, [*fresh[1:], "attrs>=23"], ["CPython==3.11.*"])
     assert "added since it was generated: attrs>=23" in reason and "removed since: ansicolors==1.1.8" in reason
     assert "interpreters CPython==3.9.*" in reason

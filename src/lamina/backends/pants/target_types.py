@@ -56,7 +56,7 @@ PLAIN = (
     "helm_deployment", "jvm_war", "local_environment", "remote_environment", "workspace_environment",
     "makeself_archive", "node_build_script", "node_test_script", "node_third_party_package", "package_json",
     "nfpm_apk_package", "nfpm_archlinux_package", "nfpm_deb_package", "nfpm_rpm_package", "nfpm_content_dir",
-    "nfpm_content_symlink", "openapi_bundle", "pex_binary", "python_aws_lambda_function", "python_aws_lambda_layer",
+    "nfpm_content_symlink", "openapi_bundle", "python_aws_lambda_function", "python_aws_lambda_layer",
     "python_awslambda", "python_distribution", "python_google_cloud_function", "pyoxidizer_binary",
     "relocated_files", "run_shell_command", "scalac_plugin", "shell_command", "system_binary", "target",
     "terraform_backend", "terraform_deployment", "terraform_module", "terraform_var_files", "test_shell_command",

@@ -9,10 +9,11 @@ def target_types():
 
 
 def rules():
-    """``python_image`` is packaged into an OCI image."""
+    """``python_image`` is packaged into an OCI image, ``pex_binary`` into a ``.pex``."""
+    from lamina.backends.python.pex_binary import package_pex_binary
     from lamina.backends.python.rules import package_python_image
 
-    return {"python_image": package_python_image}
+    return {"python_image": package_python_image, "pex_binary": package_pex_binary}
 
 
 def generators():

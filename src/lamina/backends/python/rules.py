@@ -19,12 +19,12 @@ from packaging.requirements import Requirement
 from lamina.backends.bases import base_images
 from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.context import BuildContext
-from lamina.backends.core.target_types import FILE_ALIASES, RESOURCE_ALIASES
 from lamina.backends.python.app import LAYER_FORMAT as APP_FORMAT
 from lamina.backends.python.app import AppFile, AppLayer, app_layer
 from lamina.backends.python.builder import Builder, builder_for
 from lamina.backends.python.compiler import compiler_for
 from lamina.backends.python.explain import MadeLayer, explain, inputs_of
+from lamina.backends.python.first_party import first_party_files
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probed
@@ -64,22 +64,9 @@ def _warn_if_stale(lock, resolve: str, context: BuildContext) -> None:
 
 
 def _app_files(closure: list[Target], context: BuildContext) -> list[AppFile]:
-    """The closure's sources, resources and files, plus every ``__init__.py`` above its
-    sources (as Pants packages them), so packages import as regular packages."""
-    roots = context.graph.source_roots
-    app_dir = context.config.app_dir
-    inference = PythonInference.of(context.graph)
-    inits = {i.sources[0]: i for t in closure if t.alias == "python_source" for i in inference.ancestor_init_files(t)}
-    closure = [*closure, *(i for path, i in sorted(inits.items()) if i not in closure)]
-    files = []
-    for target in closure:
-        if target.alias == "python_source" or target.alias in RESOURCE_ALIASES:
-            files.extend(
-                AppFile(posixpath.join(app_dir, roots.strip(p)), context.build_root / p) for p in target.sources
-            )
-        elif target.alias in FILE_ALIASES:
-            files.extend(AppFile(posixpath.join(app_dir, p), context.build_root / p) for p in target.sources)
-    return files
+    """The closure's first-party files, under the app directory."""
+    found = first_party_files(closure, context.graph, context.build_root)
+    return [AppFile(posixpath.join(context.config.app_dir, path), source) for path, source in found.items()]
 
 
 @dataclass(frozen=True)

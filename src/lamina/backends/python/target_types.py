@@ -29,6 +29,15 @@ PANTS_SOURCE_FIELDS = tuple(
         "skip_pylint", "skip_pytype", "skip_pyupgrade", "skip_ruff", "skip_yapf",
     )
 )  # fmt: skip
+# Fields Pants' pex_binary has that change how Pants runs pex or checks the result; accepted, not used.
+PANTS_PEX_FIELDS = tuple(
+    Field(name, "Pants' field; lamina ignores it.")
+    for name in (
+        "check", "compile", "emit_warnings", "environment", "extra_build_args", "ignore_errors",
+        "interpreter_constraints", "platforms", "resolve_local_platforms", "restartable", "sh_boot",
+        "strip_pex_env", "venv_hermetic_scripts", "venv_site_packages_copies",
+    )
+)  # fmt: skip
 MODULE_MAPPING = Field(
     "module_mapping", "Distribution name -> the modules it provides, where they differ from its name.", {}
 )
@@ -127,6 +136,47 @@ TARGET_TYPES = [
                 "built, sandboxed; defaults to [python] builder.",
             ),
             RESOLVE,
+        ),
+    ),
+    TargetType(
+        "pex_binary",
+        "A self-contained, executable Python application (a .pex), built by pex from the closure of its entry point "
+        "and the locked wheels it needs.",
+        (
+            Field(
+                "entry_point",
+                "What runs: 'pkg.mod:func', 'pkg.mod', a file relative to this BUILD file ('main.py', './app.py:func'), "
+                "a third-party module, or '<none>' for an interpreter.",
+            ),
+            Field("script", "A console script of one of the distributions to run instead of an entry_point."),
+            Field("args", "Arguments the pex always passes to its entry point, before the caller's.", ()),
+            Field("env", "Environment variables set when the pex runs.", {}),
+            Field(
+                "layout",
+                "'zipapp' (one file), 'packed' (a directory of zipped parts) or 'loose' (a directory).",
+                "zipapp",
+            ),
+            Field(
+                "execution_mode", "'zipapp', or 'venv' (the pex installs itself into a venv on first run).", "zipapp"
+            ),
+            Field(
+                "include_sources", "Include first-party sources (False for the 'deps' half of a deps/srcs pair).", True
+            ),
+            Field("include_requirements", "Include third-party distributions (False for the 'srcs' half).", True),
+            Field("include_tools", "Include pex's tools (PEX_TOOLS=1 ./app.pex venv ...).", False),
+            Field("inherit_path", "Let the pex see the interpreter's site-packages: 'false', 'prefer' or 'fallback'."),
+            Field(
+                "shebang", "The pex's #! line; defaults to the interpreter of the image using it, else pex's default."
+            ),
+            Field(
+                "complete_platforms",
+                "Addresses of file targets holding pex complete platforms (`pex3 interpreter inspect --markers --tags`); "
+                "default: the platforms of the images using the pex, else the Python running lamina.",
+                (),
+            ),
+            Field("output_path", "Where the pex goes under the dist dir; default 'dir.sub/name.pex'."),
+            RESOLVE,
+            *PANTS_PEX_FIELDS,
         ),
     ),
 ]

@@ -1,0 +1,185 @@
+"""How a ``pex_binary`` is built: its closure's first-party files and exactly the locked
+wheels it needs (selected, fetched and hash-checked by lamina) handed to pex, offline.
+
+The ``.pex`` targets, in this order: the ``complete_platforms`` the target names; else
+the platforms of the images that use it (their bases' CPython, so a ``.pex`` built on any
+host runs on its image); else the CPython running lamina. The result is cached by
+everything pex reads, so an unchanged target is not rebuilt, and written to
+``output_path`` under the dist directory (Pants' ``dir.sub/name.pex`` by default).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+import tarfile
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from lamina.backends.built import BuiltFile
+from lamina.backends.context import BuildContext
+from lamina.backends.python.first_party import first_party_files
+from lamina.backends.python.inference import PythonInference
+from lamina.backends.python.rules import warn_if_stale
+from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest, venv_layout
+from lamina.cache import action_key, file_digest
+from lamina.errors import BuildFileError
+from lamina.graph.target import Target
+from lamina.python.lockfile import load_lockfile
+from lamina.python.pex import EXECUTION_MODES, INHERIT_PATH, LAYOUTS, PexRequest, build_pex, pex_version
+from lamina.python.platform import TargetPlatform, complete_platform, from_complete_platform, host_platform
+
+FORMAT = 1
+_BLOB = {"digest": str, "size": int, "directory": bool}
+# Who may tell a pex which platforms it runs on: alias -> platforms(pex target, context) (see ``consumers``).
+PLATFORM_SOURCES: dict = {}
+
+
+def output_path(target: Target) -> str:
+    """``output_path``, else Pants' default ``${spec_path_normalized}/${target_name_normalized}.pex``."""
+    given = target.get("output_path")
+    if given:
+        return given
+    address = target.address
+    return posixpath.join(address.spec_path.replace("/", ".") or ".", f"{address.name}.pex")
+
+
+def _fail(target: Target, message: str) -> BuildFileError:
+    return BuildFileError(f"{target.address}: {message}", path=target.build_file, line=target.line)
+
+
+def _choice(target: Target, name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = target.get(name) or default
+    if value not in allowed:
+        raise _fail(target, f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
+    return value
+
+
+def _entry_point(target: Target, context: BuildContext) -> str | None:
+    """``module[:function]`` for pex's ``-e``: a file (``main.py``, ``./app.py:func``) becomes
+    its module; ``pkg.mod[:func]`` and third-party modules are taken as written."""
+    entry = target.get("entry_point")
+    if not entry or entry == "<none>":
+        return None
+    found = PythonInference.of(context.graph).entry_point(target, required=entry.split(":")[0].endswith(".py"))
+    return found[1] if found else entry
+
+
+def _platforms(target: Target, context: BuildContext) -> tuple[list[TargetPlatform], list[dict], str | None]:
+    """(platforms to select wheels for, pex's complete platforms, the shebang's interpreter)."""
+    named = target.get("complete_platforms") or ()
+    if named:
+        platforms, documents = [], []
+        for spec in named:
+            owner = context.graph.address_of(spec, relative_to=target.address.spec_path, context=target)
+            for path in owner.sources:
+                try:
+                    document = json.loads((context.build_root / path).read_text(encoding="utf-8"))
+                except (OSError, ValueError) as err:
+                    raise _fail(target, f"complete_platforms: cannot read {path}: {err}") from None
+                platforms.append(from_complete_platform(document, path))
+                documents.append(document)
+        return platforms, documents, None
+    used_by = consumer_platforms(target, context)
+    platforms = used_by or [host_platform()]
+    interpreters = {p.interpreter for p in platforms}
+    shebang = interpreters.pop() if used_by and len(interpreters) == 1 else None
+    return platforms, [complete_platform(p) for p in platforms], shebang
+
+
+def consumer_platforms(target: Target, context: BuildContext) -> list[TargetPlatform]:
+    """The platforms of the images in the graph that use ``target`` (each once, in order)."""
+    found: dict[str, TargetPlatform] = {}
+    for user in context.graph.dependents([target]):
+        platforms_of = PLATFORM_SOURCES.get(user.alias)
+        for platform in platforms_of(user, context) if platforms_of else ():
+            found.setdefault(json.dumps(platform.to_json(), sort_keys=True), platform)
+    return list(found.values())
+
+
+def _wheels(target: Target, closure: list[Target], platforms: list[TargetPlatform], context: BuildContext):
+    """The locked wheels the closure needs on every platform, and their ``name==version`` pins."""
+    texts = sorted({r for t in closure if t.alias == "python_requirement" for r in t.get("requirements", ())})
+    if not texts or target.get("include_requirements") is False:
+        return [], ()
+    resolve = context.graph.resolve_of(target)
+    lock = load_lockfile(context.config.lock_path(resolve), resolve_name=resolve)
+    warn_if_stale(lock, resolve, context)
+    third_party = ThirdParty.of(context)
+    wheels, pins = {}, set()
+    for platform in platforms:
+        request = ThirdPartyRequest(
+            lock, resolve, tuple(Requirement(t) for t in texts), platform, venv_layout(context, platform)
+        )
+        dists = third_party.closure(request)
+        pins.update(f"{d.name}=={d.version}" for d in dists)
+        for wheel in third_party.wheels(dists, platform, request):
+            wheels.setdefault(wheel.filename, wheel)
+    return [wheels[name] for name in sorted(wheels)], tuple(sorted(pins))
+
+
+def package_pex_binary(target: Target, context: BuildContext) -> BuiltFile:
+    """Build (or reuse) the ``.pex`` of ``target``."""
+    graph, cache = context.graph, context.cache
+    layout = _choice(target, "layout", LAYOUTS, "zipapp")
+    mode = _choice(target, "execution_mode", EXECUTION_MODES, "zipapp")
+    inherit = target.get("inherit_path")
+    if isinstance(inherit, bool):
+        inherit = "prefer" if inherit else None
+    if inherit is not None and inherit not in INHERIT_PATH:
+        raise _fail(target, f"inherit_path={inherit!r} is not one of {', '.join(map(repr, INHERIT_PATH))}")
+    if target.get("entry_point") and target.get("script"):
+        raise _fail(target, "set entry_point or script, not both")
+    closure = graph.closure([target])
+    platforms, documents, shebang = _platforms(target, context)
+    files = first_party_files(closure, graph, context.build_root, files=False)
+    if target.get("include_sources") is False:
+        files = {path: source for path, source in files.items() if not path.endswith((".py", ".pyi"))}
+    wheels, pins = _wheels(target, closure, platforms, context)
+    request = PexRequest(
+        entry_point=_entry_point(target, context),
+        script=target.get("script"),
+        args=tuple(target.get("args") or ()),
+        env=tuple(sorted((target.get("env") or {}).items())),
+        layout=layout,
+        execution_mode=mode,
+        include_tools=bool(target.get("include_tools")),
+        inherit_path=inherit,
+        shebang=target.get("shebang") or shebang,
+        pins=pins,
+        complete_platforms=tuple(documents),
+    )
+    sources = sorted((path, file_digest(source)) for path, source in files.items())
+    key = action_key(
+        "pex",
+        FORMAT,
+        {
+            "pex": pex_version(),
+            "request": request.to_json(),
+            "files": sources,
+            "wheels": [(w.filename, file_digest(w.path)) for w in wheels],
+        },
+    )
+    hit = cache.actions.get(key, _BLOB)
+    if hit is None or not cache.blobs.has(hit["digest"]):
+        with cache.tempdir() as work:
+            made = build_pex(request, files, wheels, work)
+            hit = _store(made, cache)
+        cache.actions.put(key, hit, share=False)
+    what = f"{layout} pex, {len(pins)} distributions, {len(files)} first-party files"
+    return BuiltFile(str(target.address), output_path(target), hit["digest"], hit["directory"], what, cache.blobs)
+
+
+def _store(made: Path, cache) -> dict:
+    """The pex in the blob store: the file itself, or a directory layout as a tar of it."""
+    if made.is_file():
+        digest = cache.blobs.put_file(made)
+        return {"digest": digest, "size": made.stat().st_size, "directory": False}
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for path in sorted(made.rglob("*")):
+            archive.add(path, arcname=path.relative_to(made).as_posix(), recursive=False)
+    data = buffer.getvalue()
+    return {"digest": cache.blobs.put_bytes(data), "size": len(data), "directory": True}

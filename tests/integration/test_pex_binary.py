@@ -1,0 +1,125 @@
+"""``pex_binary`` is built by pex itself, offline, from the closure of its entry point and the
+locked wheels lamina fetched and checked; the fields Pants has change the ``.pex`` as in Pants."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from corpus import corpus_copy
+from oci_reading import lamina
+
+pytestmark = pytest.mark.integration
+
+PANTS_EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "pants_example"
+
+
+def _pex_info(pex: Path) -> dict:
+    with zipfile.ZipFile(pex) as archive:
+        return json.loads(archive.read("PEX-INFO"))
+
+
+def test_example_python_pex_is_built_by_pex_at_pants_output_path_and_byte_identical(tmp_path):
+    repo = corpus_copy("pantsbuild+example-python", tmp_path / "example-python")
+    first = lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache-1")
+    pex = repo / "dist" / "helloworld" / "pex_binary.pex"  # where the repository's README says it goes
+    assert str(pex) in first.stdout
+    built_first = pex.read_bytes()
+    lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache-2")
+    assert pex.read_bytes() == built_first, "two clean caches must give the same .pex, byte for byte"
+
+    info = _pex_info(pex)
+    assert info["entry_point"] == "helloworld.main"  # entry_point="main.py", relative to helloworld/BUILD
+    assert info["requirements"] == ["ansicolors==1.1.8"]  # exactly the lock subset the closure imports
+    assert list(info["distributions"]) == ["ansicolors-1.1.8-py2.py3-none-any.whl"]
+    with zipfile.ZipFile(pex) as archive:
+        names = set(archive.namelist())
+    assert {"helloworld/main.py", "helloworld/greet/greeting.py", "helloworld/greet/translations.json"} <= names
+    assert not any(n.startswith("helloworld/translator/") and n.endswith("_test.py") for n in names)
+
+
+def test_the_pex_runs_with_the_hosts_python(tmp_path):
+    repo = tmp_path / "example"
+    shutil.copytree(PANTS_EXAMPLE, repo)
+    lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache")
+    run = subprocess.run(
+        [sys.executable, repo / "dist/helloworld/pex_binary.pex", "World"], capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    assert "Hola, World!" in run.stdout
+
+
+APP = '''import os
+import sys
+
+
+def hello() -> None:
+    print("hello", os.environ.get("GREETING", "-"), *sys.argv[1:])
+
+
+if __name__ == "__main__":
+    print("as main", *sys.argv[1:])
+'''
+
+
+@pytest.fixture(scope="module")
+def fields_repo(tmp_path_factory) -> Path:
+    """A repository without third-party code whose pex_binary targets use each entry_point form and field."""
+    repo = tmp_path_factory.mktemp("fields") / "repo"
+    (repo / "src/app").mkdir(parents=True)
+    (repo / "pants.toml").write_text('[source]\nroot_patterns = ["/src"]\n')
+    (repo / "src/app/main.py").write_text(APP)
+    (repo / "src/app/BUILD").write_text(
+        "python_sources()\n"
+        'pex_binary(name="file", entry_point="main.py")\n'
+        'pex_binary(name="file-func", entry_point="./main.py:hello", args=["--from-build"], env={"GREETING": "hi"})\n'
+        'pex_binary(name="module-func", entry_point="app.main:hello", layout="packed", execution_mode="venv")\n'
+        'pex_binary(name="module", entry_point="app.main", layout="loose", output_path="bin/module-app")\n'
+        'pex_binary(name="no-sources", entry_point="app.main", include_sources=False)\n'
+    )
+    lamina("package", "src/app::", cwd=repo, cache=tmp_path_factory.mktemp("fields-cache"))
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("pex", "expected"),
+    [
+        ("src.app/file.pex", "as main x"),
+        ("src.app/file-func.pex", "hello hi --from-build x"),
+        ("src.app/module-func.pex", "hello - x"),
+        ("bin/module-app", "as main x"),
+    ],
+)
+def test_each_entry_point_form_runs(fields_repo, pex, expected):
+    path = fields_repo / "dist" / pex
+    command = [sys.executable, path / "__main__.py" if path.is_dir() else path, "x"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, env={"PEX_ROOT": str(fields_repo / ".pex")})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == expected
+
+
+def test_layout_execution_mode_and_include_sources_reach_pex(fields_repo):
+    packed = fields_repo / "dist/src.app/module-func.pex"
+    assert (packed / "PEX-INFO").is_file() and (packed / ".bootstrap").is_file()  # packed: zipped parts in a directory
+    assert json.loads((packed / "PEX-INFO").read_text())["venv"] is True
+    loose = fields_repo / "dist/bin/module-app"
+    assert (loose / "app/main.py").is_file() and (loose / ".bootstrap").is_dir()
+    with zipfile.ZipFile(fields_repo / "dist/src.app/no-sources.pex") as archive:
+        assert not any(n.startswith("app/") for n in archive.namelist())
+
+
+def test_a_bad_field_value_names_the_target_and_line(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    (repo / "pants.toml").write_text("")
+    (repo / "app/main.py").write_text(APP)
+    (repo / "app/BUILD").write_text('python_sources()\n\npex_binary(name="bin", entry_point="main.py", layout="zip")\n')
+    result = lamina("package", "app:bin", cwd=repo, cache=tmp_path / "cache", check=False)
+    assert result.returncode != 0
+    assert "app/BUILD:3" in result.stderr and "layout='zip' is not one of 'zipapp', 'packed', 'loose'" in result.stderr
+    assert not (repo / "dist").exists()
