@@ -32,7 +32,16 @@ DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*")
 DEFAULT_RESOLVES = {"python-default": "3rdparty/python/default.lock"}  # Pants' default, when none are declared
 _OWNED = {
     "source": {"root_patterns", "marker_filenames"},
-    "lamina": {"cache_dir", "dist_dir", "index_urls", "jobs", "max_workers", "remote_cache", "unknown_target_types"},
+    "lamina": {
+        "cache_dir",
+        "dist_dir",
+        "index_urls",
+        "jobs",
+        "max_workers",
+        "remote_cache",
+        "unknown_target_types",
+        "container_engine",
+    },
     "oci": {
         "default_base",
         "venv_dir",
@@ -114,7 +123,10 @@ class Config:
     registries: dict[str, HostOptions] = field(default_factory=dict)
     credentials: dict[str, Credentials] = field(default_factory=dict)  # host -> what its configured URLs carried
     remote_cache: str | None = None  # REGISTRY/REPO where cacheable layers are shared
+    container_engine: str = "auto"  # what runs a Dockerfile's RUN: "auto" (Docker, else buildah), "docker", "buildah"
     bases_lockfile: str = "3rdparty/oci/bases.lock.json"  # registry bases' tags pinned to digests
+    mirrors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # registry host -> mirror hosts, tried first
+    docker: DockerOptions = field(default_factory=lambda: DockerOptions())
 
     def lock_path(self, resolve: str) -> Path:
         """The lock file of ``resolve`` (absolute)."""
@@ -124,6 +136,30 @@ class Config:
                 f"resolve {resolve!r} has no lock file in {CONFIG_FILE} (known resolves: {known}); add it under [python.resolves]"
             )
         return self.build_root / self.resolves[resolve]
+
+
+@dataclass(frozen=True)
+class DockerRegistry:
+    """``[docker.registries.ALIAS]``: a registry ``docker_image`` targets name as ``@ALIAS``."""
+
+    alias: str
+    address: str
+    default: bool = False
+    skip_push: bool = False
+    repository: str | None = None
+    extra_image_tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DockerOptions:
+    """Pants' ``[docker]`` options that change what a ``docker_image`` is."""
+
+    build_args: tuple[str, ...] = ()  # NAME=value, or NAME to take from the environment
+    env_vars: tuple[str, ...] = ()  # NAME[=value] of the environment the build sees
+    default_repository: str = "{name}"
+    default_context_root: str = ""
+    build_target_stage: str | None = None
+    registries: dict[str, DockerRegistry] = field(default_factory=dict)
 
 
 def find_build_root(start: Path) -> Path:
@@ -202,12 +238,52 @@ def _interpolate(value: Any, build_root: Path, where: str) -> Any:
     return _INTERPOLATION.sub(substitute, value)
 
 
+def _mirrors(table: dict) -> dict[str, tuple[str, ...]]:
+    """``[oci.registries."HOST"] mirrors``: hosts tried before HOST, in order (containerd's ``hosts.toml``);
+    ``docker.io`` is Docker Hub under any of its names."""
+    from lamina.registry.reference import registry_host
+
+    return {
+        registry_host(host): tuple(_list_option(options, "mirrors", f'oci.registries."{host}"'))
+        for host, options in table.items()
+        if "mirrors" in options
+    }
+
+
+def _docker(table: dict) -> DockerOptions:
+    """Pants' ``[docker]`` section (options lamina does not use are accepted and left alone)."""
+    registries = {}
+    for alias, options in _expect("docker", "registries", table.get("registries", {}), dict).items():
+        section = f"docker.registries.{alias}"
+        _expect("docker", f"registries.{alias}", options, dict)
+        registries[alias] = DockerRegistry(
+            alias=alias,
+            address=_expect(section, "address", options.get("address", ""), str),
+            default=_expect(section, "default", options.get("default", False), bool),
+            skip_push=_expect(section, "skip_push", options.get("skip_push", False), bool),
+            repository=options.get("repository"),
+            extra_image_tags=tuple(_list_option(options, "extra_image_tags", section)),
+        )
+        if not registries[alias].address:
+            raise ConfigError(f"{CONFIG_FILE}: [{section}] has no address")
+    return DockerOptions(
+        build_args=tuple(_list_option(table, "build_args", "docker")),
+        env_vars=tuple(_list_option(table, "env_vars", "docker")),
+        default_repository=_expect("docker", "default_repository", table.get("default_repository", "{name}"), str),
+        default_context_root=_expect("docker", "default_context_root", table.get("default_context_root", ""), str),
+        build_target_stage=table.get("build_target_stage"),
+        registries=registries,
+    )
+
+
 def _registries(table: dict, build_root: Path) -> dict[str, HostOptions]:
     """``[oci.registries."host:port"]`` tables: a CA bundle (path) and plain HTTP per registry."""
     found = {}
     for host, options in table.items():
         section = f'oci.registries."{host}"'
-        _check_keys(section, _expect("oci", f"registries.{host}", options, dict), {"ca_bundle", "plain_http"})
+        _check_keys(
+            section, _expect("oci", f"registries.{host}", options, dict), {"ca_bundle", "plain_http", "mirrors"}
+        )
         found[host] = HostOptions(
             ca_bundle=build_root / _expect(section, "ca_bundle", options["ca_bundle"], str)
             if "ca_bundle" in options
@@ -296,9 +372,12 @@ def load_config(build_root: Path) -> Config:
         ("max_workers", int),
         ("jobs", int),
         ("remote_cache", str),
+        ("container_engine", str),
     ):
         if key in lamina:
             kwargs[key] = _expect("lamina", key, lamina[key], kind)
+    if kwargs.get("container_engine", "auto") not in ("auto", "docker", "buildah"):
+        raise ConfigError(f"{CONFIG_FILE}: [lamina] container_engine must be auto, docker or buildah")
     if kwargs.get("jobs", 1) < 1 or kwargs.get("max_workers", 1) < 1:
         raise ConfigError(f"{CONFIG_FILE}: [lamina] jobs and max_workers must be 1 or more")
     credentials: dict[str, Credentials] = {}
@@ -322,6 +401,8 @@ def load_config(build_root: Path) -> Config:
             _expect("oci", "outputs", oci["outputs"], list), f"{CONFIG_FILE}: [oci] outputs"
         )
     kwargs["registries"] = _registries(_expect("oci", "registries", oci.get("registries", {}), dict), build_root)
+    kwargs["mirrors"] = _mirrors(oci.get("registries", {}))
+    kwargs["docker"] = _docker(_expect("docker", "section", data.get("docker", {}), dict))
     for key in ("mirror", "security_mirror"):
         if key in debian:
             kwargs[f"debian_{key}"] = clean(debian[key], f"debian {key}")

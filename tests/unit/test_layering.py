@@ -9,7 +9,7 @@ import lamina
 
 LAYERS = [
     "errors", "redact", "atomic", "once", "stamp", "progress", "transport", "engine", "sandbox", "oci", "cache", "download", "registry", "tar", "python",
-    "debian", "sources", "sinks", "config", "graph", "backends", "project", "goals", "cli", "__main__",
+    "debian", "sources", "sinks", "docker", "config", "graph", "backends", "project", "goals", "cli", "__main__",
 ]  # fmt: skip
 PACKAGE = Path(lamina.__file__).parent
 

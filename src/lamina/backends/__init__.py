@@ -11,7 +11,10 @@ from collections.abc import Sequence
 
 from lamina.graph.target import Registry
 
-BUILTIN_BACKENDS = ("lamina.backends.core", "lamina.backends.python", "lamina.backends.debian", "lamina.backends.pants")
+BUILTIN_BACKENDS = (
+    "lamina.backends.core", "lamina.backends.python", "lamina.backends.debian", "lamina.backends.docker",
+    "lamina.backends.pants",
+)  # fmt: skip
 
 
 def default_registry(backend_packages: Sequence[str] = (), pythonpath: Sequence[str] = ()) -> Registry:

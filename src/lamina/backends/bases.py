@@ -27,7 +27,10 @@ def spec_images(spec: str, target: Target, field: str, context: BuildContext) ->
     named = context.graph.image_target(spec, target, field)
     if named is None:
         pins = read_pins(context.build_root / context.config.bases_lockfile)
-        base = load_base(spec, context.build_root, context.cache, registry_client=context.registry_client, pins=pins)
+        base = load_base(
+            spec, context.build_root, context.cache, registry_client=context.registry_client, pins=pins,
+            mirrors=context.config.mirrors,
+        )  # fmt: skip
         return (base,)
     return target_images(named, context, f"{target.address} (at {target.build_file}:{target.line}): {field}={spec!r}")
 

@@ -18,6 +18,7 @@ class BuiltImage:
     repo_tags: tuple[str, ...]
     output_stem: str  # e.g. "src.python.services.web/web", relative to the dist dir
     third_party: tuple[str, ...] = ()  # "name==version" installed in the image(s)
+    skip_push: bool = False  # built and written, never published
 
 
 def output_stem(address) -> str:

@@ -51,6 +51,10 @@ def destination(built: BuiltImage, default_repository: str | None) -> tuple[Refe
 def run(args: argparse.Namespace, project) -> int:
     """Build every image target in the specs, then push each."""
     built = [item for item in build_all(project, args.specs) if isinstance(item.result, BuiltImage)]
+    for item in built:
+        if item.result.skip_push:
+            print(f"{item.result.address}  not pushed (skip_push)", file=sys.stderr)
+    built = [item for item in built if not item.result.skip_push]
     if not built:
         print("nothing to publish in " + " ".join(args.specs or ["::"]), file=sys.stderr)
         return 0

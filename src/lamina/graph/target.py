@@ -8,7 +8,10 @@ in ``[GLOBAL] backend_packages`` use the same API as lamina's own backends: a
 ``library_packages()`` saying how such a base target can gain a shared library it lacks, and
 ``generators()`` returning ``{target_type_alias: generator}`` for target generators that do
 not simply make one target per file (``python_requirements``: one per requirement), and
-``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
+``output_paths()`` returning ``{target_type_alias: target -> path}`` for packages written
+as files under the dist dir (a Dockerfile copies them from there), ``runtime_bases()``
+returning ``{target_type_alias: (target, context) -> images}``: the images whose Python runs
+the packages such a target holds (a ``.pex`` is built for them), ``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
 beyond what it names (Python's imports, an image's entry point), and ``synthetic_targets(config)``
 for targets no BUILD file declares (Pants' lockfile targets).
 """
@@ -124,6 +127,8 @@ class Registry:
     base_builders: dict[str, BaseBuilder] = field(default_factory=dict)
     library_packages: dict[str, LibraryPackages] = field(default_factory=dict)
     owned_files: dict[str, OwnedFiles] = field(default_factory=dict)
+    output_paths: dict[str, Callable[[Target], str]] = field(default_factory=dict)  # where a package goes under dist/
+    runtime_bases: dict[str, Callable[[Target, Any], tuple]] = field(default_factory=dict)  # images a package runs on
     generators: dict[str, Generator] = field(default_factory=dict)
     inferrers: dict[str, list[Inferrer]] = field(default_factory=dict)
     synthesizers: list[Synthesizer] = field(default_factory=list)
@@ -178,6 +183,10 @@ class Registry:
             self.library_packages.update(module.library_packages())
         if hasattr(module, "owned_files"):
             self.owned_files.update(module.owned_files())
+        if hasattr(module, "output_paths"):
+            self.output_paths.update(module.output_paths())
+        if hasattr(module, "runtime_bases"):
+            self.runtime_bases.update(module.runtime_bases())
         if hasattr(module, "generators"):
             self.generators.update(module.generators())
         if hasattr(module, "synthetic_targets"):

@@ -81,6 +81,11 @@ class LayeredTree:
         """The merged filesystem of ``image``."""
         return cls(tuple(image.layers))
 
+    def add(self, layer: Layer) -> None:
+        """Put ``layer`` on top of the tree (as the image with that layer appended would have it)."""
+        self._layers = (*self._layers, layer)
+        self._apply(len(self._layers) - 1, layer)
+
     def _remove(self, path: str) -> None:
         """Forget ``path`` and everything below it (iteratively: trees may be thousands deep)."""
         self._children.get(posixpath.dirname(path), set()).discard(posixpath.basename(path))
@@ -143,6 +148,16 @@ class LayeredTree:
         """A symlink's target, or None."""
         resolved = _resolve(path, self._link, follow_last=False)
         return self._link(resolved) if resolved else None
+
+    def resolve(self, path: str, *, follow_last: bool = True) -> str | None:
+        """``path`` with its symlinks resolved inside the tree (None for a loop)."""
+        return _resolve(path, self._link, follow_last=follow_last)
+
+    def member(self, path: str) -> tarfile.TarInfo | None:
+        """The tar header of what ``path`` (resolved, the last link not followed) names, or None."""
+        resolved = _resolve(path, self._link, follow_last=False)
+        found = self._members.get(resolved) if resolved else None
+        return found.info if found is not None else None
 
     def listdir(self, path: str) -> list[str] | None:
         """Sorted names in a directory, or None."""

@@ -7,6 +7,7 @@ matches the resolve's requirements is stale, as Pants judges it."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,8 @@ def staleness(
 
 
 def _interpreter(constraint: str) -> str:
-    """An interpreter constraint as Pants writes it into locks: ``==3.12.*`` is ``CPython==3.12.*``."""
+    """An interpreter constraint as Pants compares them: ``==3.12.*`` is ``CPython==3.12.*``, and
+    ``>=3.9,<3.12`` is ``<3.12,>=3.9``."""
     constraint = "".join(constraint.split())
-    return constraint if constraint[:1].isalpha() else f"CPython{constraint}"
+    name = re.match(r"[A-Za-z]*", constraint)[0]
+    return (name or "CPython") + ",".join(sorted(constraint[len(name) :].split(",")))

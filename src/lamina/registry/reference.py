@@ -51,6 +51,14 @@ class Reference:
         return text + (f"@{self.digest}" if self.digest else "")
 
 
+_DOCKER_HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com")
+
+
+def registry_host(host: str) -> str:
+    """A registry's host as lamina keys it: Docker Hub's names are all ``index.docker.io``."""
+    return DOCKER_HUB if host in _DOCKER_HUB_NAMES else host
+
+
 def _has_registry(first: str) -> bool:
     return "." in first or ":" in first or first == "localhost"
 
@@ -68,7 +76,9 @@ def parse_reference(text: str) -> Reference:
             raise RegistryError(f"{text!r}: {tag!r} is not a valid tag")
     first, _, path = name.partition("/")
     if path and _has_registry(first):
-        registry, repository = first, path
+        registry, repository = registry_host(first), path
+        if registry == DOCKER_HUB and "/" not in repository:
+            repository = f"library/{repository}"
     else:
         registry, repository = DOCKER_HUB, name if "/" in name else f"library/{name}"
     if not repository or not all(_COMPONENT.fullmatch(part) for part in repository.split("/")):

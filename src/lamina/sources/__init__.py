@@ -5,17 +5,20 @@ Base layers are kept byte-for-byte: an uncompressed layer stays an uncompressed 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lamina.errors import ImageError, RegistryError
+from lamina.errors import ImageError, RegistryError, TransportError
 from lamina.oci import Image
+from lamina.oci.model import Platform
 
 if TYPE_CHECKING:  # the readers are imported when a base is read: listing targets needs none of them
     from lamina.cache import Cache
     from lamina.registry.client import RegistryClient
 
+log = logging.getLogger(__name__)
 SCHEMES = ("docker-archive", "oci-layout", "docker-daemon")
 FORMS = (
     "an address of a base target (':name'), REGISTRY/REPO[:TAG][@sha256:DIGEST], docker-archive:PATH, "
@@ -35,10 +38,12 @@ def load_base(
     *,
     registry_client: Callable[[str], RegistryClient] | None = None,
     pins: Mapping[str, str] | None = None,
+    mirrors: Mapping[str, tuple[str, ...]] | None = None,
+    platform: Platform | None = None,
 ) -> Image:
     """The image a ``base=`` value names (paths relative to the build root); anything else
     is a registry reference, pinned by its digest or by ``pins`` (reference -> digest)."""
-    from lamina.registry.reference import parse_reference
+    from lamina.registry.reference import Reference, parse_reference
     from lamina.sources import daemon, docker_archive, oci_layout, registry
 
     kind, _, rest = spec.partition(":")
@@ -57,6 +62,24 @@ def load_base(
         raise ImageError(f"cannot use {spec!r} as a base image: expected {FORMS}") from None
     if registry_client is None:
         raise ImageError(f"base {spec!r} is in a registry, which this command does not read")
+    pinned_digest = (pins or {}).get(str(reference))
+    tried = []
+    for host in (mirrors or {}).get(reference.registry, ()):  # as containerd: each mirror, then the registry
+        mirrored = Reference(host, reference.repository, reference.tag, reference.digest)
+        try:
+            client = registry_client(host)
+            pinned = registry.pin(mirrored, client, pinned_digest)
+            return registry.read(pinned, client, cache.blobs, platform or registry.DEFAULT_PLATFORM)
+        except (RegistryError, ImageError, TransportError) as err:
+            log.info("mirror %s of %s: %s", host, reference.registry, err)
+            tried.append(f"{host}: {err}")
     client = registry_client(reference.registry)
-    pinned = registry.pin(reference, client, (pins or {}).get(str(reference)))
-    return registry.read(pinned, client, cache.blobs)
+    try:
+        pinned = registry.pin(reference, client, pinned_digest)
+        return registry.read(pinned, client, cache.blobs, platform or registry.DEFAULT_PLATFORM)
+    except (RegistryError, ImageError, TransportError) as err:
+        if not tried:
+            raise
+        raise ImageError(
+            f"base {spec}: no mirror has it ({'; '.join(tried)}), nor {reference.registry}: {err}"
+        ) from None

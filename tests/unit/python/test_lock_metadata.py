@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def test_staleness_names_what_changed():
     fresh = ["ansicolors==1.1.8", "pytest==7.1.3", "setuptools>=56.2.0,<57", "types-setuptools<58,>=56.2.0"]
     assert staleness(v3, fresh, ["CPython==3.9.*"]) is None
     assert staleness(v3, fresh, ["==3.9.*"]) is None, "Pants writes ==3.9.* into locks as CPython==3.9.*"
+    ranged = dataclasses.replace(v3, interpreter_constraints=frozenset({"CPython<3.12,>=3.9"}))
+    assert staleness(ranged, fresh, [">=3.9, <3.12"]) is None, "the order of a range's clauses does not matter"
     reason = staleness(v3, [*fresh[1:], "attrs>=23"], ["CPython==3.11.*"])
     assert "added since it was generated: attrs>=23" in reason and "removed since: ansicolors==1.1.8" in reason
     assert "interpreters CPython==3.9.*" in reason

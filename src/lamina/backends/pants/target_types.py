@@ -48,7 +48,7 @@ ENTRY_GENERATORS = {
     "nfpm_content_symlinks": "nfpm_content_symlink",
 }
 PLAIN = (
-    "adhoc_tool", "archive", "code_quality_tool", "deploy_jar", "docker_environment", "docker_image",
+    "adhoc_tool", "archive", "code_quality_tool", "deploy_jar", "docker_environment",
     "experimental_run_in_sandbox", "experimental_run_shell_command", "experimental_shell_command",
     "experimental_test_shell_command", "experimental_wrap_as_go_package", "experimental_wrap_as_java_sources",
     "experimental_wrap_as_kotlin_sources", "experimental_wrap_as_python_sources", "experimental_wrap_as_resources",

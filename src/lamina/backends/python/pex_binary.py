@@ -22,10 +22,11 @@ from lamina.backends.built import BuiltFile
 from lamina.backends.context import BuildContext
 from lamina.backends.python.first_party import first_party_files
 from lamina.backends.python.inference import PythonInference
+from lamina.backends.python.platform_probe import probed
 from lamina.backends.python.rules import warn_if_stale
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest, venv_layout
 from lamina.cache import action_key, file_digest
-from lamina.errors import BuildFileError
+from lamina.errors import BuildFileError, ImageError
 from lamina.graph.target import Target
 from lamina.python.lockfile import load_lockfile
 from lamina.python.pex import EXECUTION_MODES, INHERIT_PATH, LAYOUTS, PexRequest, build_pex, pex_version
@@ -33,8 +34,6 @@ from lamina.python.platform import TargetPlatform, complete_platform, from_compl
 
 FORMAT = 1
 _BLOB = {"digest": str, "size": int, "directory": bool}
-# Who may tell a pex which platforms it runs on: alias -> platforms(pex target, context) (see ``consumers``).
-PLATFORM_SOURCES: dict = {}
 
 
 def output_path(target: Target) -> str:
@@ -90,11 +89,17 @@ def _platforms(target: Target, context: BuildContext) -> tuple[list[TargetPlatfo
 
 
 def consumer_platforms(target: Target, context: BuildContext) -> list[TargetPlatform]:
-    """The platforms of the images in the graph that use ``target`` (each once, in order)."""
+    """The CPython platforms of the images in the graph that hold ``target`` (each once, in order);
+    an image without CPython (``FROM alpine``) says nothing."""
     found: dict[str, TargetPlatform] = {}
-    for user in context.graph.dependents([target]):
-        platforms_of = PLATFORM_SOURCES.get(user.alias)
-        for platform in platforms_of(user, context) if platforms_of else ():
+    graph, runtime_bases = context.graph, context.registry.runtime_bases
+    users = [t for t in graph.targets.values() if t.alias in runtime_bases and target in graph.dependencies(t)]
+    for user in sorted(users, key=lambda t: str(t.address)):
+        for base in runtime_bases[user.alias](user, context):
+            try:
+                platform, _ = probed(context, base)
+            except ImageError:
+                continue
             found.setdefault(json.dumps(platform.to_json(), sort_keys=True), platform)
     return list(found.values())
 

@@ -16,6 +16,13 @@ def rules():
     return {"python_image": package_python_image, "pex_binary": package_pex_binary}
 
 
+def output_paths():
+    """A ``pex_binary`` is written to its ``output_path``."""
+    from lamina.backends.python.pex_binary import output_path
+
+    return {"pex_binary": output_path}
+
+
 def generators():
     """How the requirement generators make their targets."""
     from lamina.backends.python.requirement_targets import GENERATORS
