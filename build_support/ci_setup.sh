@@ -8,7 +8,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # One apt-get update at most, for everything that is missing.
 build_support/apt_install.sh \
-    ca-certificates python3-venv docker.io skopeo docker-registry apache2-utils openssl gcc iproute2 git bubblewrap postgresql
+    ca-certificates python3-venv docker.io skopeo docker-registry apache2-utils openssl gcc iproute2 git bubblewrap postgresql \
+    buildah
 build_support/enable_emulation.sh
 build_support/setup_venv.sh
 build_support/start_docker.sh

@@ -10,6 +10,7 @@ through tags unique to them and never remove an image another worker may be usin
 from __future__ import annotations
 
 import gc
+import shutil
 import socket
 import time
 import uuid
@@ -90,7 +91,7 @@ def load_image(docker_client: docker.DockerClient) -> Iterator[LoadImage]:
 
     def load(archive: Path) -> str:
         with archive.open("rb") as stream:
-            images = docker_client.images.load(stream)
+            images = list({image.id: image for image in docker_client.images.load(stream)}.values())  # one per tag
         if len(images) != 1:
             pytest.fail(f"{archive} holds {len(images)} images, expected one", pytrace=False)
         unique_tag = f"lamina-tests/loaded:{uuid.uuid4().hex}"
@@ -239,6 +240,25 @@ def secure_registry(tmp_path) -> Iterator[RegistryServer]:
     """A registry behind TLS (a self-signed certificate) with one htpasswd user, ``ci``."""
     server = RegistryServer(tmp_path / "secure-registry", users={"ci": "s3cret-pass-9f2"})
     server.start()
+    yield server
+    server.stop()
+
+
+PYTHON_IMAGES = Path(__file__).resolve().parents[1] / "data" / "python-images"
+
+
+@pytest.fixture(scope="session")
+def python_mirror(tmp_path_factory) -> Iterator[RegistryServer]:
+    """A loopback registry that serves as Docker Hub's mirror, holding ``library/python`` 3.9,
+    3.11 and 3.13 (and ``-slim``): built by lamina from Debian packages (tests/data/python-images)
+    and pushed there with ``lamina publish``. Stopped (by pid) when the session ends."""
+    root = tmp_path_factory.mktemp("python-mirror")
+    server = RegistryServer(root / "registry")
+    server.start()
+    repo = Path(shutil.copytree(PYTHON_IMAGES, root / "python-images", ignore=shutil.ignore_patterns("dist")))
+    with open(repo / "pants.toml", "a") as config:
+        config.write(f'\n[docker.registries.mirror]\naddress = "{server.address}"\ndefault = true\n')
+    lamina("publish", ":python-3.9", ":python-3.11", ":python-3.13", cwd=repo, cache=root / "cache")
     yield server
     server.stop()
 

@@ -17,3 +17,17 @@ def corpus_copy(repository: str, destination: Path) -> Path:
     assert (source / "pants.toml").is_file(), f"the Pants corpus is missing at {CORPUS}; set LAMINA_PANTS_CORPUS"
     shutil.copytree(source, destination)
     return destination
+
+
+def use_mirror(repo: Path, address: str) -> None:
+    """Make ``repo`` reach Docker Hub through the registry at ``address``
+    (``[oci.registries."docker.io"] mirrors``, as containerd's ``hosts.toml``)."""
+    with open(repo / "pants.toml", "a") as config:
+        config.write(f'\n[oci.registries."docker.io"]\nmirrors = ["{address}"]\n')
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` (which must be there) by ``new`` in the copy's file at ``path``."""
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new))

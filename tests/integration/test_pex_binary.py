@@ -54,7 +54,7 @@ def test_the_pex_runs_with_the_hosts_python(tmp_path):
     assert "Hola, World!" in run.stdout
 
 
-APP = '''import os
+APP = """import os
 import sys
 
 
@@ -64,7 +64,7 @@ def hello() -> None:
 
 if __name__ == "__main__":
     print("as main", *sys.argv[1:])
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,9 @@ def fields_repo(tmp_path_factory) -> Path:
 def test_each_entry_point_form_runs(fields_repo, pex, expected):
     path = fields_repo / "dist" / pex
     command = [sys.executable, path / "__main__.py" if path.is_dir() else path, "x"]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120, env={"PEX_ROOT": str(fields_repo / ".pex")})
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={"PEX_ROOT": str(fields_repo / ".pex")}
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == expected
 

@@ -169,8 +169,9 @@ def _buildah_build(images, context_dir, args, target, tag, sources, scratch, doc
     pushed = _buildah("push", tag, f"oci:{layout}:latest")
     if pushed.returncode != 0:
         raise EngineError(f"buildah could not write the image it built: {pushed.stderr.strip()}")
-    image = oci_layout.read(layout, "latest")
-    return _copied_into_cache(image, sources)
+    image = _copied_into_cache(oci_layout.read(layout, "latest"), sources)
+    _buildah("rmi", tag)  # the image is lamina's now; the bases stay, for the next build
+    return image
 
 
 def _copied_into_cache(image: Image, sources: ImageSources) -> Image:
