@@ -122,7 +122,8 @@ def _containers(docker_client: docker.DockerClient) -> Iterator[list[Container]]
 @pytest.fixture
 def run_container(docker_client: docker.DockerClient, _containers: list[Container]) -> RunContainer:
     """``run_container(image, args=(), *, environment=None, entrypoint=None, network="none",
-    timeout=120.0) -> ContainerRun``: like ``docker run --rm --network none IMAGE ARGS...``,
+    timeout=120.0, read_only=False) -> ContainerRun``: like ``docker run --rm --network none IMAGE ARGS...``
+    (``--read-only`` with ``read_only``),
     returning the exit code and the captured stdout and stderr."""
 
     def run(
@@ -133,6 +134,7 @@ def run_container(docker_client: docker.DockerClient, _containers: list[Containe
         entrypoint: Sequence[str] | None = None,
         network: str = "none",
         timeout: float = 120.0,
+        read_only: bool = False,
     ) -> ContainerRun:
         container = docker_client.containers.create(
             image,
@@ -140,6 +142,7 @@ def run_container(docker_client: docker.DockerClient, _containers: list[Containe
             entrypoint=list(entrypoint) if entrypoint is not None else None,
             environment=dict(environment or {}),
             network_mode=network,
+            read_only=read_only,
         )
         _containers.append(container)
         container.start()

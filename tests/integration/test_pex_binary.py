@@ -4,6 +4,7 @@ locked wheels lamina fetched and checked; the fields Pants has change the ``.pex
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from corpus import corpus_copy
-from oci_reading import lamina
+from corpus import corpus_copy, use_mirror
+from oci_reading import image_outputs, lamina
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +42,23 @@ def test_example_python_pex_is_built_by_pex_at_pants_output_path_and_byte_identi
         names = set(archive.namelist())
     assert {"helloworld/main.py", "helloworld/greet/greeting.py", "helloworld/greet/translations.json"} <= names
     assert not any(n.startswith("helloworld/translator/") and n.endswith("_test.py") for n in names)
+
+
+def test_example_python_pex_runs_and_greets(tmp_path, python_mirror, load_image, run_container):
+    """The repository's code needs CPython 3.12 or later (importlib.resources of a module), which
+    Debian bookworm hosts lack: it runs on Debian trixie's 3.13, in an image FROM python:3.13
+    through the mirror, and greets as the repository's README says (in a random language)."""
+    repo = corpus_copy("pantsbuild+example-python", tmp_path / "example-python")
+    use_mirror(repo, python_mirror.address)
+    (repo / "helloworld/BUILD").write_text(
+        (repo / "helloworld/BUILD").read_text()
+        + '\ndocker_image(name="img", instructions=["FROM python:3.13", "COPY helloworld/pex_binary.pex /bin/app", '
+        '\'ENTRYPOINT ["/usr/local/bin/python3.13", "/bin/app"]\'])\n'
+    )
+    lamina("package", "--output=tarball", "helloworld:img", cwd=repo, cache=tmp_path / "cache")
+    result = run_container(load_image(image_outputs(repo, "helloworld", "img")[1]))
+    assert result.exit_code == 0, result.stderr
+    assert re.fullmatch(r"\x1b\[32m[^,]+, pantsbuild!\x1b\[0m", result.stdout.strip()), result.stdout  # green
 
 
 def test_the_pex_runs_with_the_hosts_python(tmp_path):

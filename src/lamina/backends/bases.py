@@ -7,6 +7,7 @@ from lamina.backends.context import BuildContext
 from lamina.errors import ImageError
 from lamina.graph.target import Target
 from lamina.oci import Image
+from lamina.oci.model import Platform
 from lamina.registry.pins import read_pins
 from lamina.sources import load_base
 
@@ -26,13 +27,20 @@ def spec_images(spec: str, target: Target, field: str, context: BuildContext) ->
     else the one image a ``lamina.sources`` reference reads (an archive, a layout, a registry)."""
     named = context.graph.image_target(spec, target, field)
     if named is None:
-        pins = read_pins(context.build_root / context.config.bases_lockfile)
-        base = load_base(
-            spec, context.build_root, context.cache, registry_client=context.registry_client, pins=pins,
-            mirrors=context.config.mirrors,
-        )  # fmt: skip
-        return (base,)
+        return (read_base(spec, context),)
     return target_images(named, context, f"{target.address} (at {target.build_file}:{target.line}): {field}={spec!r}")
+
+
+def read_base(spec: str, context: BuildContext, platform: Platform | None = None) -> Image:
+    """The image a reference (registry, through mirrors and pins; archive; layout; engine) names, read once per run."""
+    pins = read_pins(context.build_root / context.config.bases_lockfile)
+    return context.once(
+        ("base image", spec, platform),
+        lambda: load_base(
+            spec, context.build_root, context.cache, registry_client=context.registry_client, pins=pins,
+            mirrors=context.config.mirrors, platform=platform,
+        ),
+    )  # fmt: skip
 
 
 def target_images(base_target: Target, context: BuildContext, named_by: str) -> tuple[Image, ...]:

@@ -68,7 +68,7 @@ def load_base(
         mirrored = Reference(host, reference.repository, reference.tag, reference.digest)
         try:
             client = registry_client(host)
-            pinned = registry.pin(mirrored, client, pinned_digest)
+            pinned = registry.pin(mirrored, client, pinned_digest, shown=f"{spec} (from mirror {host})")
             return registry.read(pinned, client, cache.blobs, platform or registry.DEFAULT_PLATFORM)
         except (RegistryError, ImageError, TransportError) as err:
             log.info("mirror %s of %s: %s", host, reference.registry, err)

@@ -30,16 +30,18 @@ def _manifest(client: RegistryClient, repository: str, identifier: str, store: B
     return json_object(data, what), digest
 
 
-def pin(reference: Reference, client: RegistryClient, pinned: str | None) -> Reference:
+def pin(reference: Reference, client: RegistryClient, pinned: str | None, shown: str | None = None) -> Reference:
     """``reference`` with a digest: its own, the lock's pin for its tag, or the tag's current one.
-    Says so when the tag has moved since it was pinned, or was never pinned."""
+    Says so (naming it ``shown``, e.g. as written before a mirror) when the tag has moved since it
+    was pinned, or was never pinned."""
+    shown = shown or str(reference)
     if reference.digest:
         return reference
     if pinned is None:
         current = client.manifest_digest(reference.repository, reference.identifier)
         if current is None:
             raise ImageError(f"base {reference}: the registry has no such tag")
-        log.warning("base %s is not pinned; using %s (run `lamina generate-lockfiles` to pin it)", reference, current)
+        log.warning("base %s is not pinned; using %s (run `lamina generate-lockfiles` to pin it)", shown, current)
         return reference.with_digest(current)
     try:  # a courtesy check, tried once: an offline build uses the pin without a word
         current = client.manifest_digest(reference.repository, reference.identifier, attempts=1)
@@ -48,7 +50,7 @@ def pin(reference: Reference, client: RegistryClient, pinned: str | None) -> Ref
     if current and current != pinned:
         log.warning(
             "base %s has moved to %s; building on the pinned %s (run `lamina generate-lockfiles` to move the pin)",
-            reference, current, pinned,
+            shown, current, pinned,
         )  # fmt: skip
     return reference.with_digest(pinned)
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lamina.backends.python.rules import package_python_image, warn_if_stale
+from lamina.backends.python.rules import package_python_image
+from lamina.backends.python.stale_locks import warn_if_stale
 from lamina.errors import ResolveError
 from lamina.project import load_project
 from lamina.python.lock_metadata import read_lock_metadata, staleness

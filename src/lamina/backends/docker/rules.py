@@ -8,7 +8,7 @@ import os
 import posixpath
 import re
 
-from lamina.backends.bases import target_images
+from lamina.backends.bases import read_base, target_images
 from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.context import BuildContext
 from lamina.backends.docker.build_context import build_context
@@ -21,8 +21,7 @@ from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.model import Platform
 from lamina.oci.mutate import UNSTAMPED_CREATED, with_config, with_top_level
-from lamina.registry.pins import read_pins
-from lamina.sources import load_base, scratch
+from lamina.sources import scratch
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
@@ -75,14 +74,7 @@ class _Bases:
                     f"{named.address} has no {platform} image (it has {', '.join(str(i.platform) for i in images)})"
                 )
             return matching[0]
-        pins = read_pins(context.build_root / context.config.bases_lockfile)
-        return context.once(
-            ("docker-base", reference, platform),
-            lambda: load_base(
-                reference, context.build_root, context.cache, registry_client=context.registry_client, pins=pins,
-                mirrors=context.config.mirrors, platform=_platform(platform),
-            ),
-        )  # fmt: skip
+        return read_base(reference, context, _platform(platform))
 
     def _target(self, reference: str) -> Target | None:
         graph = self.context.graph

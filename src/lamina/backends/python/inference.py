@@ -232,8 +232,13 @@ def infer_python_source(target: Target, graph) -> list[Target]:
 
 
 def infer_python_image(target: Target, graph) -> list[Target]:
-    """An image depends on its entry point's source and on its base and builder targets."""
-    source, _ = PythonInference.of(graph).entry_point(target)
+    """An image depends on its entry point's source (or its ``binary``) and on its base and builder targets."""
+    if target.get("binary"):
+        source = graph.address_of(target.get("binary"), relative_to=target.address.spec_path, context=target)
+    elif target.get("entry_point"):
+        source, _ = PythonInference.of(graph).entry_point(target)
+    else:
+        source = None  # building it says what is missing
     base = graph.base_target(target)
     builder = graph.image_target(builder_spec(target, graph.config), target, "builder")
     return [t for t in (source, base, builder) if t is not None]

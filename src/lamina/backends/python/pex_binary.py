@@ -14,6 +14,7 @@ import io
 import json
 import posixpath
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -23,11 +24,12 @@ from lamina.backends.context import BuildContext
 from lamina.backends.python.first_party import first_party_files
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probed
-from lamina.backends.python.rules import warn_if_stale
+from lamina.backends.python.stale_locks import warn_if_stale
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest, venv_layout
 from lamina.cache import action_key, file_digest
 from lamina.errors import BuildFileError, ImageError
 from lamina.graph.target import Target
+from lamina.python.install import Wheel
 from lamina.python.lockfile import load_lockfile
 from lamina.python.pex import EXECUTION_MODES, INHERIT_PATH, LAYOUTS, PexRequest, build_pex, pex_version
 from lamina.python.platform import TargetPlatform, complete_platform, from_complete_platform, host_platform
@@ -125,56 +127,82 @@ def _wheels(target: Target, closure: list[Target], platforms: list[TargetPlatfor
     return [wheels[name] for name in sorted(wheels)], tuple(sorted(pins))
 
 
-def package_pex_binary(target: Target, context: BuildContext) -> BuiltFile:
-    """Build (or reuse) the ``.pex`` of ``target``."""
-    graph, cache = context.graph, context.cache
-    layout = _choice(target, "layout", LAYOUTS, "zipapp")
-    mode = _choice(target, "execution_mode", EXECUTION_MODES, "zipapp")
-    inherit = target.get("inherit_path")
+@dataclass(frozen=True)
+class PexInputs:
+    """Everything pex reads to build one ``.pex``."""
+
+    request: PexRequest
+    files: dict[str, Path]
+    wheels: list[Wheel]
+
+
+def pex_inputs(
+    target: Target, context: BuildContext, *, platforms: list[TargetPlatform] | None = None, layout: str | None = None
+) -> PexInputs:
+    """What building ``target`` (a ``pex_binary``, or an image packed as a pex) hands pex; ``platforms``
+    and ``layout`` override the target's (an image asks for its own platform, loose)."""
+    graph = context.graph
+    own = target.alias == "pex_binary"  # an image has no pex fields: pex's defaults
+    layout = layout or _choice(target, "layout", LAYOUTS, "zipapp")
+    mode = _choice(target, "execution_mode", EXECUTION_MODES, "zipapp") if own else "zipapp"
+    inherit = target.get("inherit_path") if own else None
     if isinstance(inherit, bool):
         inherit = "prefer" if inherit else None
     if inherit is not None and inherit not in INHERIT_PATH:
         raise _fail(target, f"inherit_path={inherit!r} is not one of {', '.join(map(repr, INHERIT_PATH))}")
-    if target.get("entry_point") and target.get("script"):
+    if own and target.get("entry_point") and target.get("script"):
         raise _fail(target, "set entry_point or script, not both")
     closure = graph.closure([target])
-    platforms, documents, shebang = _platforms(target, context)
+    if platforms is None:
+        platforms, documents, shebang = _platforms(target, context)
+    else:
+        documents, shebang = [complete_platform(p) for p in platforms], platforms[0].interpreter
     files = first_party_files(closure, graph, context.build_root, files=False)
-    if target.get("include_sources") is False:
+    if own and target.get("include_sources") is False:
         files = {path: source for path, source in files.items() if not path.endswith((".py", ".pyi"))}
     wheels, pins = _wheels(target, closure, platforms, context)
     request = PexRequest(
         entry_point=_entry_point(target, context),
-        script=target.get("script"),
-        args=tuple(target.get("args") or ()),
-        env=tuple(sorted((target.get("env") or {}).items())),
+        script=target.get("script") if own else None,
+        args=tuple(target.get("args") or ()) if own else (),
+        env=tuple(sorted((target.get("env") or {}).items())) if own else (),
         layout=layout,
         execution_mode=mode,
-        include_tools=bool(target.get("include_tools")),
+        include_tools=bool(target.get("include_tools")) if own else False,
         inherit_path=inherit,
-        shebang=target.get("shebang") or shebang,
+        shebang=(target.get("shebang") if own else None) or shebang,
         pins=pins,
         complete_platforms=tuple(documents),
     )
-    sources = sorted((path, file_digest(source)) for path, source in files.items())
+    return PexInputs(request, files, wheels)
+
+
+def built_pex(inputs: PexInputs, context: BuildContext) -> dict:
+    """The pex of ``inputs`` in the blob store (built on a miss): ``{digest, size, directory}``."""
+    cache = context.cache
+    sources = sorted((path, file_digest(source)) for path, source in inputs.files.items())
+    wheels = [(w.filename, file_digest(w.path)) for w in inputs.wheels]
     key = action_key(
-        "pex",
-        FORMAT,
-        {
-            "pex": pex_version(),
-            "request": request.to_json(),
-            "files": sources,
-            "wheels": [(w.filename, file_digest(w.path)) for w in wheels],
-        },
+        "pex", FORMAT, {"pex": pex_version(), "request": inputs.request.to_json(), "files": sources, "wheels": wheels}
     )
     hit = cache.actions.get(key, _BLOB)
     if hit is None or not cache.blobs.has(hit["digest"]):
         with cache.tempdir() as work:
-            made = build_pex(request, files, wheels, work)
+            made = build_pex(inputs.request, inputs.files, inputs.wheels, work)
             hit = _store(made, cache)
         cache.actions.put(key, hit, share=False)
-    what = f"{layout} pex, {len(pins)} distributions, {len(files)} first-party files"
-    return BuiltFile(str(target.address), output_path(target), hit["digest"], hit["directory"], what, cache.blobs)
+    return hit
+
+
+def package_pex_binary(target: Target, context: BuildContext) -> BuiltFile:
+    """Build (or reuse) the ``.pex`` of ``target``."""
+    inputs = pex_inputs(target, context)
+    hit = built_pex(inputs, context)
+    request = inputs.request
+    what = f"{request.layout} pex, {len(request.pins)} distributions, {len(inputs.files)} first-party files"
+    return BuiltFile(
+        str(target.address), output_path(target), hit["digest"], hit["directory"], what, context.cache.blobs
+    )
 
 
 def _store(made: Path, cache) -> dict:

@@ -23,6 +23,13 @@ def output_paths():
     return {"pex_binary": output_path}
 
 
+def runtime_bases():
+    """A ``python_image`` with ``binary=`` runs its pex on its base."""
+    from lamina.backends.bases import base_images
+
+    return {"python_image": base_images}
+
+
 def generators():
     """How the requirement generators make their targets."""
     from lamina.backends.python.requirement_targets import GENERATORS

@@ -27,7 +27,9 @@ from lamina.backends.python.explain import MadeLayer, explain, inputs_of
 from lamina.backends.python.first_party import first_party_files
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
+from lamina.backends.python.pex_image import pex_entrypoint, pex_layers, pex_source
 from lamina.backends.python.platform_probe import probed
+from lamina.backends.python.stale_locks import warn_if_stale
 from lamina.backends.python.target_types import builder_spec
 from lamina.backends.python.third_party import LAYER_FORMAT as THIRD_PARTY_FORMAT
 from lamina.backends.python.third_party import NativeBuild, ThirdParty, ThirdPartyRequest, venv_layout
@@ -35,32 +37,15 @@ from lamina.errors import BuildFileError, ImageError, ResolveError
 from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.index import ImageIndex
-from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer
+from lamina.oci.mutate import UNSTAMPED_CREATED, append_layer, with_config
 from lamina.python.build_lock import build_lock_path
 from lamina.python.imports import module_defines
-from lamina.python.lock_metadata import staleness
 from lamina.python.lockfile import CONSTRAINTS, load_lockfile
 from lamina.python.native import MissingLibrary, missing_libraries
 
 log = logging.getLogger(__name__)
 
-LAYOUTS = ("venv",)
-
-
-def warn_if_stale(lock, resolve: str, context: BuildContext) -> None:
-    """Warn, once per lock, when Pants' metadata says the lock no longer fits its resolve."""
-    if lock.metadata is not None:
-        context.once(("stale-lock warned", str(lock.path), resolve), lambda: _warn_if_stale(lock, resolve, context))
-
-
-def _warn_if_stale(lock, resolve: str, context: BuildContext) -> None:
-    requirements = PythonInference.of(context.graph).requirements_of(resolve)
-    reason = staleness(lock.metadata, requirements, context.config.interpreter_constraints)
-    if reason:
-        log.warning(
-            "%s: the lock of resolve %r is stale: %s; regenerate it with `lamina generate-lockfiles --resolve=%s`",
-            lock.path, resolve, reason, resolve,
-        )  # fmt: skip
+LAYOUTS = ("venv", "pex")
 
 
 def _app_files(closure: list[Target], context: BuildContext) -> list[AppFile]:
@@ -151,6 +136,43 @@ def _image_on(
     return image, venv.dists
 
 
+def _pex_image_on(
+    base: Image, bases: tuple[Image, ...], target: Target, context: BuildContext, request: _Request
+) -> tuple[Image, list]:
+    """The image of ``target`` on one base laid out as a loose pex (``lamina.backends.python.pex_image``)."""
+    config = context.config
+    platform, libraries = probed(context, base)
+    compiler = compiler_for(target, context, base, bases, platform)
+    layers = pex_layers(target, context, platform, compiler)
+    natives = [n for _, _, n in layers.dists] + [layers.top_natives]
+    env = {**image_env(base, config.venv_dir, {}), **{str(k): str(v) for k, v in target.get("env", {}).items()}}
+    env.pop("VIRTUAL_ENV", None)
+    env["PATH"] = env["PATH"].removeprefix(f"{config.venv_dir}/bin:")
+    library_path = [d for d in env.get("LD_LIBRARY_PATH", "").split(":") if d.startswith("/")]
+    checked = (base.digest, tuple(layer.digest for _, layer, _ in layers.dists), layers.top.digest, tuple(library_path))
+    missing = context.once(
+        ("libraries", checked),
+        lambda: missing_libraries(
+            tuple(f for n in natives for f in n.files), tuple(lib for n in natives for lib in n.libraries),
+            libraries, library_path,
+        ),
+    )  # fmt: skip
+    if missing:
+        raise ImageError(_missing_message(target, context, base, missing, None))
+    image = base
+    for name, layer, _ in layers.dists:
+        image = append_layer(image, layer, created_by=f"lamina: pex distribution {name}")
+    image = append_layer(image, layers.bootstrap, created_by="lamina: pex bootstrap")
+    image = append_layer(image, layers.top, created_by=f"lamina: pex of {target.address}")
+    image = configure(
+        image, env=env, venv_dir=config.venv_dir, app_dir=config.app_dir, ports=target.get("ports", ()),
+        user=target.get("user"), workdir=target.get("workdir"), labels=target.get("labels", {}),
+        annotations=request.annotations, created=request.created,
+    )  # fmt: skip
+    image = with_config(image, {"Entrypoint": pex_entrypoint(platform, config.app_dir)})
+    return image, [name for name, _, _ in layers.dists]
+
+
 def _missing_message(
     target: Target, context, base: Image, missing: list[MissingLibrary], builder: Builder | None
 ) -> str:
@@ -196,11 +218,16 @@ def _builder_packages(builder: Builder, sonames: list[str], dirs: list[str]) -> 
 
 
 def _check_layout(target: Target) -> None:
+    if not target.get("entry_point") and not target.get("binary"):
+        raise BuildFileError(
+            f"{target.address}: a python_image needs entry_point= (what runs) or binary= (a pex_binary)",
+            path=target.build_file, line=target.line,
+        )  # fmt: skip
     layout = target.get("layout", "venv")
     if layout not in LAYOUTS:
         raise BuildFileError(
-            f"{target.address}: layout={layout!r} is not implemented yet; lamina builds layout='venv' "
-            "(a venv at [oci] venv_dir): remove the field or set it to 'venv'",
+            f"{target.address}: layout={layout!r} is not one of 'venv' (a venv at [oci] venv_dir) or 'pex' (a loose "
+            "pex in the app dir, a layer per distribution)",
             path=target.build_file,
             line=target.line,
         )
@@ -251,9 +278,13 @@ def package_python_image(target: Target, context: BuildContext) -> BuiltImage:
     base, one image per platform under an image index."""
     config, graph, cache = context.config, context.graph, context.cache
     _check_layout(target)  # cheap checks of what the user wrote first, then the base
+    as_pex = bool(target.get("binary")) or target.get("layout") == "pex"
+    if as_pex:
+        pex_source(target, context)  # a binary= that names no pex_binary says so first
     closure = graph.closure([target])
-    source, entry_point = PythonInference.of(graph).entry_point(target)
-    _check_entry_point(source, entry_point, target, context)
+    if not target.get("binary"):
+        source, entry_point = PythonInference.of(graph).entry_point(target)
+        _check_entry_point(source, entry_point, target, context)
     bases = base_images(target, context)
 
     resolve = graph.resolve_of(target)
@@ -276,8 +307,13 @@ def package_python_image(target: Target, context: BuildContext) -> BuiltImage:
         created = context.stamp_facts.created or created
     request = _Request(lock, resolve, tuple(_requirement(r) for r in requirements), annotations, created)
 
-    app = app_layer(_app_files(closure, context), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
-    built = [_image_on(base, bases, target, context, request, app) for base in bases]
+    if as_pex:
+        built = [_pex_image_on(base, bases, target, context, request) for base in bases]
+        third_party = tuple(built[0][1])
+    else:
+        app = app_layer(_app_files(closure, context), app_dir=config.app_dir, entry_point=entry_point, cache=cache)
+        built = [_image_on(base, bases, target, context, request, app) for base in bases]
+        third_party = tuple(f"{d.name}=={d.version}" for d in built[0][1])
     images = tuple(image for image, _ in built)
     repository = target.get("repository") or target.address.name
     return BuiltImage(
@@ -285,5 +321,5 @@ def package_python_image(target: Target, context: BuildContext) -> BuiltImage:
         image=images[0] if len(images) == 1 else ImageIndex(images, annotations),
         repo_tags=tuple(f"{repository}:{tag}" for tag in image_tags(target)),
         output_stem=output_stem(target.address),
-        third_party=tuple(f"{d.name}=={d.version}" for d in built[0][1]),
+        third_party=third_party,
     )

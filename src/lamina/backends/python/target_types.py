@@ -108,8 +108,13 @@ TARGET_TYPES = [
         (
             Field(
                 "entry_point",
-                "What runs: 'pkg.mod:func', 'pkg.mod', or a file relative to this BUILD file ('main.py[:func]').",
-                required=True,
+                "What runs: 'pkg.mod:func', 'pkg.mod', or a file relative to this BUILD file ('main.py[:func]'); "
+                "required unless binary= names a pex_binary.",
+            ),
+            Field(
+                "binary",
+                "A pex_binary whose loose pex the image holds (a layer per distribution, shared by every image "
+                "using it) and runs, instead of a venv; its entry_point is the image's.",
             ),
             Field(
                 "base",
@@ -123,7 +128,12 @@ TARGET_TYPES = [
             Field("user", "User (name or uid[:gid]) the container runs as."),
             Field("workdir", "Working directory; defaults to the app directory."),
             Field("labels", "Image labels.", {}),
-            Field("layout", "How Python code is laid out in the image; only 'venv' is implemented.", "venv"),
+            Field(
+                "layout",
+                "How Python code is laid out: 'venv' (a venv at [oci] venv_dir and the app dir) or 'pex' (a loose "
+                "pex of the closure in the app dir, a layer per distribution; implied by binary=).",
+                "venv",
+            ),
             Field(
                 "bytecode",
                 "Compile the third-party layers' bytecode with the base's CPython at build time (unchecked-hash "
