@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
+import requests
 from corpus import corpus_copy, rewrite, use_mirror
 from oci_reading import image_outputs, lamina
 
@@ -66,12 +68,20 @@ def _files(docker_client, image: str) -> dict[str, tuple]:
 def test_images_without_run_are_built_daemonless_and_hold_what_docker_build_makes(
     example_docker, tmp_path, python_mirror, docker_client, load_image, run_container
 ):
+    """Every docker_image of the repository without RUN: the pex one, the shell one (its script a
+    dependency at its repository path) and the codegen one (a shell_command's output, context_root="./")."""
     repo = example_docker
-    images = ("src/docker/hello_world:python", "src/docker/hello_world:shell")
-    lamina("package", "--output=oci,tarball", *images, cwd=repo, cache=tmp_path / "cache", env=NO_ENGINE)
+    names = ("python", "shell", "codegen")
+    lamina("generate-lockfiles", "--resolve=registry-bases", cwd=repo, cache=tmp_path / "cache")
+    pins = json.loads((repo / "3rdparty/oci/bases.lock.json").read_text())["bases"]
+    mirrored = docker_client.images.get_registry_data(f"{python_mirror.address}/library/python:3.9").id
+    assert pins["index.docker.io/library/python:3.9"] == mirrored  # FROM python:3.9, pinned through the mirror
+    images = [f"src/docker/hello_world:{name}" for name in names]
+    built = lamina("package", "--output=oci,tarball", *images, cwd=repo, cache=tmp_path / "cache", env=NO_ENGINE)
+    assert "not pinned" not in built.stderr
     lamina("package", "src/python/hello_world:main", cwd=repo, cache=tmp_path / "cache", env=NO_ENGINE)
 
-    # docker build of the same Dockerfiles, on the same base, with the same build context
+    # docker build of the same Dockerfiles, on the same base, with the build context Pants would give it
     docker_client.images.pull(f"{python_mirror.address}/library/python", tag="3.9").tag("python", "3.9")
     docker_client.images.pull(f"{python_mirror.address}/library/python", tag="3.9-slim").tag("python", "3.9-slim")
     context = tmp_path / "context"
@@ -79,7 +89,8 @@ def test_images_without_run_are_built_daemonless_and_hold_what_docker_build_make
     shutil.copytree(repo / "src/shell", context / "src/shell")
     for path in (context / "src/shell").rglob("*.sh"):  # as Pants' context has them: 0755 or 0644
         path.chmod(0o755 if path.stat().st_mode & 0o111 else 0o644)
-    for name in ("python", "shell"):
+    (context / "msg.txt").write_text("Hello World!\n")  # what the shell_command writes
+    for name in names:
         shutil.copy(repo / f"src/docker/hello_world/Dockerfile.{name}", context / f"Dockerfile.{name}")
         ours = load_image(image_outputs(repo, "src/docker/hello_world", name)[1])
         theirs, _ = docker_client.images.build(path=str(context), dockerfile=f"Dockerfile.{name}", pull=False, rm=True)
@@ -147,3 +158,29 @@ def test_dagster_deps_and_srcs_pexes_make_one_image(tmp_path, python_mirror, doc
     )
     assert imported.exit_code == 0, imported.stderr
     assert imported.stdout.strip() == "1.6.5"
+
+
+def test_publish_pushes_to_each_registry_named_and_never_a_skip_push_image(tmp_path, registry, python_mirror):
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    (repo / "pants.toml").write_text(
+        f'[docker.registries.one]\naddress = "{registry.address}"\n'
+        f'[docker.registries.two]\naddress = "{python_mirror.address}"\nextra_image_tags = ["ci"]\n'
+    )
+    (repo / "app/data.txt").write_text("data\n")
+    (repo / "app/BUILD").write_text(
+        'files(name="data", sources=["data.txt"])\n'
+        'docker_image(name="img", repository="team/img", registries=["@one", "@two"], image_tags=["1.0"], '
+        'instructions=["FROM scratch", "COPY app/data.txt /data.txt"], dependencies=[":data"])\n'
+        'docker_image(name="private", registries=["@one"], skip_push=True, instructions=["FROM scratch"])\n'
+    )
+    result = lamina("publish", "app::", cwd=repo, cache=tmp_path / "cache")
+    assert "app:private  not pushed (skip_push)" in result.stderr
+
+    def tags(address: str, repository: str) -> set[str] | None:
+        answer = requests.get(f"http://{address}/v2/{repository}/tags/list", timeout=10)
+        return set(answer.json()["tags"]) if answer.status_code == 200 else None
+
+    assert tags(registry.address, "team/img") == {"1.0"}
+    assert tags(python_mirror.address, "team/img") == {"1.0", "ci"}
+    assert tags(registry.address, "private") is None

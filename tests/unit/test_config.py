@@ -88,3 +88,20 @@ def test_builder_and_sandbox_options(tmp_path):
     (tmp_path / "pants.toml").write_text('[python]\nsandbox = "chroot"\n')
     with pytest.raises(ConfigError, match=r"\[python\] sandbox must be one of auto, bubblewrap, docker, not 'chroot'"):
         load_config(tmp_path)
+
+
+def test_registry_mirrors_and_pants_docker_options(tmp_path, monkeypatch):
+    (tmp_path / "pants.toml").write_text(
+        '[oci.registries."docker.io"]\nmirrors = ["127.0.0.1:5000", "mirror.example.com"]\n'
+        '[docker]\nbuild_args = ["VERSION=1", "FROM_ENV"]\nuse_buildx = true\ndefault_repository = "{directory}/{name}"\n'
+        '[docker.registries.company]\naddress = "registry.example.com/team"\ndefault = true\nextra_image_tags = ["ci"]\n'
+    )
+    config = load_config(tmp_path)
+    assert config.mirrors == {"index.docker.io": ("127.0.0.1:5000", "mirror.example.com")}
+    assert config.docker.build_args == ("VERSION=1", "FROM_ENV")  # use_buildx: Pants' own, accepted
+    assert config.docker.default_repository == "{directory}/{name}"
+    company = config.docker.registries["company"]
+    assert (company.address, company.default, company.extra_image_tags) == ("registry.example.com/team", True, ("ci",))
+    (tmp_path / "pants.toml").write_text("[docker.registries.nowhere]\ndefault = true\n")
+    with pytest.raises(ConfigError, match=r"\[docker.registries.nowhere\] has no address"):
+        load_config(tmp_path)

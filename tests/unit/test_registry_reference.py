@@ -19,6 +19,8 @@ DIGEST = "sha256:" + "a" * 64
         ("127.0.0.1:5000/ci/web:v1@" + DIGEST, Reference("127.0.0.1:5000", "ci/web", "v1", DIGEST)),
         ("localhost/team/app", Reference("localhost", "team/app")),
         ("python3.11:latest", Reference("index.docker.io", "library/python3.11", "latest")),
+        ("docker.io/python:3.12", Reference("index.docker.io", "library/python", "3.12")),  # Docker Hub's names
+        ("registry-1.docker.io/team/app", Reference("index.docker.io", "team/app")),
     ],
 )
 def test_parse_reference(text, expected):

@@ -13,6 +13,7 @@ from lamina.graph.target import Registry
 
 BUILTIN_BACKENDS = (
     "lamina.backends.core", "lamina.backends.python", "lamina.backends.debian", "lamina.backends.docker",
+    "lamina.backends.shell",
     "lamina.backends.pants",
 )  # fmt: skip
 

@@ -9,7 +9,7 @@ from lamina.graph.target import Target
 from lamina.oci import Image
 from lamina.oci.model import Platform
 from lamina.registry.pins import read_pins
-from lamina.sources import load_base
+from lamina.sources import SCHEMES, load_base
 
 
 def base_images(target: Target, context: BuildContext) -> tuple[Image, ...]:
@@ -29,6 +29,14 @@ def spec_images(spec: str, target: Target, field: str, context: BuildContext) ->
     if named is None:
         return (read_base(spec, context),)
     return target_images(named, context, f"{target.address} (at {target.build_file}:{target.line}): {field}={spec!r}")
+
+
+def registry_spec(target: Target, context: BuildContext) -> str | None:
+    """``target``'s ``base=`` (or the default base) when it names a registry image, else None."""
+    spec = target.get("base") or context.config.default_base
+    if not spec or spec == "scratch" or spec.split(":", 1)[0] in SCHEMES or context.graph.base_target(target):
+        return None
+    return spec
 
 
 def read_base(spec: str, context: BuildContext, platform: Platform | None = None) -> Image:

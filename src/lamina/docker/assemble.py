@@ -66,7 +66,7 @@ class ImageSources:
 
 def needs_engine(dockerfile: Dockerfile, target: Stage) -> Instruction | None:
     """The first ``RUN`` (or remote ``ADD``) among the stages ``target`` is built from, if any."""
-    for stage in _needed(dockerfile, target):
+    for stage in needed_stages(dockerfile, target):
         for instruction in stage.instructions:
             if instruction.keyword == "RUN" or (
                 instruction.keyword == "ADD" and any("://" in a or a.startswith("git@") for a in instruction.args[:-1])
@@ -75,7 +75,7 @@ def needs_engine(dockerfile: Dockerfile, target: Stage) -> Instruction | None:
     return None
 
 
-def _needed(dockerfile: Dockerfile, target: Stage) -> list[Stage]:
+def needed_stages(dockerfile: Dockerfile, target: Stage) -> list[Stage]:
     """``target`` and the earlier stages it builds on or copies from."""
     needed, pending = {}, [target]
     while pending:

@@ -1,5 +1,7 @@
-"""A Dockerfile as stages of instructions: parsed by BuildKit's parser, with ARG scoping
-and Docker's word expansion (``$VAR``, ``${VAR:-default}``, quotes and escapes).
+"""A Dockerfile as stages of instructions, with ARG scoping and Docker's word expansion
+(``$VAR``, ``${VAR:-default}``, quotes and escapes). Lines (continuations, comments, the
+``# escape=`` directive) are read by ``dockerfile-parse``; each instruction's flags and
+arguments are split as BuildKit's parser splits them.
 
 Only what lamina needs to apply instructions is modelled; what a word means is left to
 the builder (``lamina.docker.assemble``).
@@ -7,10 +9,12 @@ the builder (``lamina.docker.assemble``).
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from dataclasses import dataclass, field
 
-import dockerfile as buildkit
+from dockerfile_parse import DockerfileParser
 
 from lamina.errors import BuildFileError
 
@@ -77,17 +81,9 @@ def parse(text: str, path: str) -> Dockerfile:
             break
         if not line.startswith("#"):
             break
-    try:
-        commands = buildkit.parse_string(text)
-    except buildkit.GoParseError as err:
-        raise BuildFileError(f"cannot parse the Dockerfile: {err}", path=path, line=1) from None
     global_args: list[tuple[str, str | None]] = []
     stages: list[Stage] = []
-    for command in commands:
-        instruction = Instruction(
-            command.cmd.upper(), tuple(command.flags), tuple(command.value), command.json, command.start_line,
-            command.original,
-        )  # fmt: skip
+    for instruction in instructions(text, escape):
         if instruction.keyword == "FROM":
             args = instruction.args
             if len(args) not in (1, 3) or (len(args) == 3 and args[1].lower() != "as"):
@@ -106,6 +102,100 @@ def parse(text: str, path: str) -> Dockerfile:
     if not stages:
         raise BuildFileError("the Dockerfile has no FROM", path=path, line=1)
     return Dockerfile(path, text, escape, tuple(global_args), tuple(stages))
+
+
+# Instructions whose leading --name=value words are flags.
+_FLAGGED = {"FROM", "COPY", "ADD", "RUN", "HEALTHCHECK"}
+# Instructions that may be written as a JSON array (exec form).
+_JSON_FORMS = {"CMD", "ENTRYPOINT", "RUN", "SHELL", "COPY", "ADD", "VOLUME"}
+# Instructions whose argument is one string in shell form.
+_SHELL_FORMS = {"CMD", "ENTRYPOINT", "RUN", "ONBUILD", "MAINTAINER"}
+
+
+def instructions(text: str, escape: str = "\\") -> list[Instruction]:
+    """Every instruction of ``text`` with its flags and arguments, in order."""
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode()))
+    found = []
+    for item in parser.structure:
+        keyword = item["instruction"].upper()
+        if keyword == "COMMENT":
+            continue
+        flags, rest = _flags(item["value"]) if keyword in _FLAGGED else ((), item["value"])
+        as_json = _json_list(rest) if keyword in _JSON_FORMS else None
+        if as_json is not None:
+            args = tuple(as_json)
+        elif keyword in _SHELL_FORMS:
+            args = (rest,)
+        elif keyword in ("ENV", "LABEL"):
+            args = _pairs(rest, escape)
+        elif keyword == "HEALTHCHECK":
+            kind, _, command = rest.strip().partition(" ")
+            command_json = _json_list(command)
+            args = (kind, *(command_json if command_json is not None else ([command.strip()] if command else [])))
+            as_json = command_json
+        else:
+            args = tuple(_words(rest, escape))
+        original = " ".join(line.strip() for line in item["content"].splitlines() if line.strip())
+        found.append(Instruction(keyword, flags, args, as_json is not None, item["startline"] + 1, original))
+    return found
+
+
+def _flags(value: str) -> tuple[tuple[str, ...], str]:
+    flags, rest = [], value.strip()
+    while rest.startswith("--"):
+        flag, _, rest = rest.partition(" ")
+        flags.append(flag)
+        rest = rest.lstrip()
+    return tuple(flags), rest
+
+
+def _json_list(text: str) -> list[str] | None:
+    if not text.strip().startswith("["):
+        return None
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return None
+    return found if isinstance(found, list) and all(isinstance(v, str) for v in found) else None
+
+
+def _words(text: str, escape: str) -> list[str]:
+    """Whitespace-separated words, quotes and escapes kept for expansion (BuildKit's ``parseWords``)."""
+    words, word, quote, i = [], [], None, 0
+    while i < len(text):
+        char = text[i]
+        if char == escape and i + 1 < len(text):
+            word += [char, text[i + 1]]
+            i += 2
+            continue
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char.isspace():
+            if word:
+                words.append("".join(word))
+                word = []
+            i += 1
+            continue
+        word.append(char)
+        i += 1
+    if word:
+        words.append("".join(word))
+    return words
+
+
+def _pairs(text: str, escape: str) -> tuple[str, ...]:
+    """``ENV``/``LABEL`` arguments as name, value, name, value...: ``A=1 B="x y"``, or the legacy ``A rest of line``."""
+    words = _words(text, escape)
+    if words and "=" not in words[0]:
+        name, _, value = text.strip().partition(" ")
+        return (name, value.strip())
+    pairs: list[str] = []
+    for word in words:
+        name, _, value = word.partition("=")
+        pairs += [name, value]
+    return tuple(pairs)
 
 
 def arg_declarations(instruction: Instruction) -> list[tuple[str, str | None]]:

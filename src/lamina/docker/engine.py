@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from lamina.docker.assemble import Assembler, ImageSources, _needed
+from lamina.docker.assemble import Assembler, ImageSources, needed_stages
 from lamina.docker.dockerfile import Dockerfile, Instruction, Stage
 from lamina.errors import BuildFileError, EngineError
 from lamina.oci import Image
@@ -61,7 +61,7 @@ def _external_images(dockerfile: Dockerfile, stage: Stage, sources: ImageSources
     """``{name the engine must have: image}`` and build args that replace address bases."""
     assembler = Assembler(dockerfile, sources)
     images, args = {}, {}
-    for needed in _needed(dockerfile, stage):
+    for needed in needed_stages(dockerfile, stage):
         reference = assembler.base_reference(needed)
         if assembler.stage_named(reference, needed.index) is None and reference != "scratch":
             image = sources.base(reference, needed.platform, needed.line)

@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from lamina.errors import AddressError, ConfigError, RegistryError
 from lamina.registry.pins import write_pins
 from lamina.registry.reference import parse_reference
-from lamina.sources import SCHEMES as BASE_SCHEMES
+from lamina.sources import current_digest
 
 log = logging.getLogger(__name__)
 
@@ -58,26 +58,26 @@ def _debian_targets(project, wanted: list[str] | None) -> list:
 
 
 def _pin_registry_bases(project) -> None:
-    """Pin every tagged registry base that an image names to the digest its tag has now."""
+    """Pin every tagged registry base that an image names (a ``python_image``'s base, a
+    ``docker_image``'s ``FROM``) to the digest its tag has now, asked through the mirrors."""
     graph, config = project.graph, project.config
     references = {}
     for target in graph.targets.values():
-        spec = target.get("base") or config.default_base if target.alias == "python_image" else None
-        if not spec or spec == "scratch" or spec.split(":", 1)[0] in BASE_SCHEMES or graph.base_target(target):
-            continue
-        try:
-            reference = parse_reference(spec)
-        except RegistryError as err:
-            raise ConfigError(
-                f"{target.address} (at {target.build_file}:{target.line}): base={spec!r}: {err}"
-            ) from None
-        if reference.digest is None:
-            references[str(reference)] = reference
+        names_bases = project.registry.registry_bases.get(target.alias)
+        for spec in names_bases(target, project.context) if names_bases else ():
+            try:
+                reference = parse_reference(spec)
+            except RegistryError as err:
+                raise ConfigError(
+                    f"{target.address} (at {target.build_file}:{target.line}): base {spec!r}: {err}"
+                ) from None
+            if reference.digest is None:
+                references[str(reference)] = reference
     if not references:
         return
     pins = {}
     for text, reference in sorted(references.items()):
-        digest = project.registry_client(reference.registry).manifest_digest(reference.repository, reference.identifier)
+        digest = current_digest(reference, project.registry_client, config.mirrors)
         if digest is None:
             raise ConfigError(f"base {text}: the registry has no such tag")
         pins[text] = digest

@@ -7,6 +7,7 @@ Only blobs the registry lacks are uploaded; a rerun uploads nothing and moves no
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
@@ -48,13 +49,23 @@ def destination(built: BuiltImage, default_repository: str | None) -> tuple[Refe
     return parse_reference(repository), tags
 
 
+def _per_repository(item):
+    """``item`` once per repository its names are in (a docker_image's registries), each with those names' tags."""
+    groups: dict[str, list[str]] = {}
+    for name in item.result.repo_tags:
+        groups.setdefault(name.rsplit(":", 1)[0], []).append(name)
+    return [
+        dataclasses.replace(item, result=dataclasses.replace(item.result, repo_tags=tuple(g))) for g in groups.values()
+    ]
+
+
 def run(args: argparse.Namespace, project) -> int:
     """Build every image target in the specs, then push each."""
     built = [item for item in build_all(project, args.specs) if isinstance(item.result, BuiltImage)]
     for item in built:
         if item.result.skip_push:
             print(f"{item.result.address}  not pushed (skip_push)", file=sys.stderr)
-    built = [item for item in built if not item.result.skip_push]
+    built = [one for item in built if not item.result.skip_push for one in _per_repository(item)]
     if not built:
         print("nothing to publish in " + " ".join(args.specs or ["::"]), file=sys.stderr)
         return 0

@@ -11,7 +11,11 @@ not simply make one target per file (``python_requirements``: one per requiremen
 ``output_paths()`` returning ``{target_type_alias: target -> path}`` for packages written
 as files under the dist dir (a Dockerfile copies them from there), ``runtime_bases()``
 returning ``{target_type_alias: (target, context) -> images}``: the images whose Python runs
-the packages such a target holds (a ``.pex`` is built for them), ``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
+the packages such a target holds (a ``.pex`` is built for them), ``registry_bases()``
+returning ``{target_type_alias: (target, context) -> references}``: the registry images it
+builds on, which ``generate-lockfiles`` pins, ``generated_files()`` returning
+``{target_type_alias: (target, context) -> {path: file}}`` for targets that make files
+(a ``shell_command``), ``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
 beyond what it names (Python's imports, an image's entry point), and ``synthetic_targets(config)``
 for targets no BUILD file declares (Pants' lockfile targets).
 """
@@ -129,6 +133,8 @@ class Registry:
     owned_files: dict[str, OwnedFiles] = field(default_factory=dict)
     output_paths: dict[str, Callable[[Target], str]] = field(default_factory=dict)  # where a package goes under dist/
     runtime_bases: dict[str, Callable[[Target, Any], tuple]] = field(default_factory=dict)  # images a package runs on
+    registry_bases: dict[str, Callable[[Target, Any], list[str]]] = field(default_factory=dict)  # to pin
+    generated_files: dict[str, Callable[[Target, Any], dict]] = field(default_factory=dict)  # path -> file
     generators: dict[str, Generator] = field(default_factory=dict)
     inferrers: dict[str, list[Inferrer]] = field(default_factory=dict)
     synthesizers: list[Synthesizer] = field(default_factory=list)
@@ -187,6 +193,10 @@ class Registry:
             self.output_paths.update(module.output_paths())
         if hasattr(module, "runtime_bases"):
             self.runtime_bases.update(module.runtime_bases())
+        if hasattr(module, "registry_bases"):
+            self.registry_bases.update(module.registry_bases())
+        if hasattr(module, "generated_files"):
+            self.generated_files.update(module.generated_files())
         if hasattr(module, "generators"):
             self.generators.update(module.generators())
         if hasattr(module, "synthetic_targets"):

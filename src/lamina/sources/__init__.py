@@ -31,6 +31,19 @@ def scratch() -> Image:
     return Image({"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers", "diff_ids": []}})
 
 
+def current_digest(reference, registry_client, mirrors: Mapping[str, tuple[str, ...]]) -> str | None:
+    """The digest ``reference``'s tag names now: from the first mirror that has it, else its registry."""
+    for host in mirrors.get(reference.registry, ()):
+        try:
+            found = registry_client(host).manifest_digest(reference.repository, reference.identifier)
+        except (RegistryError, TransportError) as err:
+            log.info("mirror %s of %s: %s", host, reference.registry, err)
+            continue
+        if found is not None:
+            return found
+    return registry_client(reference.registry).manifest_digest(reference.repository, reference.identifier)
+
+
 def load_base(
     spec: str,
     build_root: Path,

@@ -66,7 +66,7 @@ def test_builtins_and_imports_are_not_available(repo):
 
 
 def test_pants_types_are_listed_but_not_packaged(repo):
-    project = repo({"BUILD": 'python_tests(name="tests", timeout=10)\nshell_command(name="img", command="true")\n'})()
+    project = repo({"BUILD": 'python_tests(name="tests", timeout=10)\nadhoc_tool(name="img", runnable=":x")\n'})()
     targets = project.graph.resolve_specs(["::"])
     assert addresses(targets) == ["//:img", "//:tests"]
     assert all(project.registry.packager(t) is None for t in targets)

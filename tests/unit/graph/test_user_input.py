@@ -178,7 +178,8 @@ def test_layout_and_entry_point_are_checked_before_anything_is_built(repo):
              "src/app/main.py": "def run():\n    pass\n\nVALUE = 1\n"}  # fmt: skip
     for entry, more, message in (
         ("app.main:rnu", "", r"entry_point 'app.main:rnu' names 'rnu', which src/app/main.py does not define; did you mean app.main:run\?"),
-        ("app.main:run", ", layout='pex'", r"layout='pex' is not implemented yet"),
+        ("app.main:run", ", layout='zip'", r"layout='zip' is not one of 'venv' .* or 'pex'"),
+        ("", "", r"src/app:img: a python_image needs entry_point= \(what runs\) or binary="),
     ):  # fmt: skip
         project = repo({**files, "src/app/BUILD": files["src/app/BUILD"].format(entry=entry, more=more)})()
         with pytest.raises(BuildFileError, match=message):

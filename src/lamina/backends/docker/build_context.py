@@ -45,7 +45,10 @@ def build_context(target: Target, context: BuildContext, scratch: Path) -> dict[
         if key in seen:
             continue
         seen.add(key)
-        if dependency.alias in registry.output_paths:
+        if dependency.alias in registry.generated_files:
+            made = registry.generated_files[dependency.alias](dependency, context)
+            found.update((path, ContextFile.on_disk(file)) for path, file in made.items())
+        elif dependency.alias in registry.output_paths:
             built = package(dependency, context)
             found.update(_package_files(built, context, scratch / str(len(seen))))
         elif dependency.alias in registry.base_builders or dependency.alias in registry.packagers:

@@ -29,6 +29,13 @@ def runtime_bases():
     return {"docker_image": lambda target, context: (root_base(target, context),)}
 
 
+def registry_bases():
+    """The registry images a ``docker_image``'s Dockerfile names (``FROM``, ``COPY --from``)."""
+    from lamina.backends.docker.rules import registry_references
+
+    return {"docker_image": registry_references}
+
+
 def owned_files():
     """A ``docker_image`` owns its Dockerfile (for ``--changed-since``)."""
     from lamina.backends.docker.source import dockerfile_path

@@ -14,7 +14,7 @@ from lamina.backends.context import BuildContext
 from lamina.backends.docker.build_context import build_context
 from lamina.backends.docker.source import dockerfile_of
 from lamina.config import DockerRegistry
-from lamina.docker.assemble import Assembler, ImageSources, NeedsEngine, needs_engine, target_stage
+from lamina.docker.assemble import Assembler, ImageSources, NeedsEngine, needed_stages, needs_engine, target_stage
 from lamina.docker.dockerfile import Dockerfile, Stage
 from lamina.errors import BuildFileError, ImageError
 from lamina.graph.target import Target
@@ -64,7 +64,7 @@ class _Bases:
         context, target = self.context, self.target
         if reference == "scratch":
             return scratch()
-        named = self._target(reference)
+        named = self.named_target(reference)
         if named is not None:
             images = target_images(named, context, f"{target.address} (at {target.build_file}:{target.line})")
             wanted = _platform(platform)
@@ -76,7 +76,8 @@ class _Bases:
             return matching[0]
         return read_base(reference, context, _platform(platform))
 
-    def _target(self, reference: str) -> Target | None:
+    def named_target(self, reference: str) -> Target | None:
+        """The target ``reference`` names (an address, or a dependency image's name), else None."""
         graph = self.context.graph
         if reference.startswith((":", "//")):
             return graph.address_of(reference, relative_to=self.target.address.spec_path, context=self.target)
@@ -100,6 +101,21 @@ def root_base(target: Target, context: BuildContext) -> Image:
             return assembler.sources.base(reference, stage.platform, stage.line)
         stage = earlier
     raise ImageError(f"{target.address}: its stages' FROM lines form a loop")
+
+
+def registry_references(target: Target, context: BuildContext) -> list[str]:
+    """The registry images the target stage needs: ``FROM`` and ``COPY --from`` lines naming
+    no stage, no target and no dependency's image."""
+    dockerfile = dockerfile_of(target, context.build_root)
+    bases = _Bases(target, context)
+    assembler = Assembler(dockerfile, ImageSources({}, bases, context.cache, build_args(target, context)))
+    found = []
+    for stage in needed_stages(dockerfile, _stage_of(target, context, dockerfile)):
+        names = [assembler.base_reference(stage)] + [i.flag("from") for i in stage.instructions if i.flag("from")]
+        for name in names:
+            if name != "scratch" and assembler.stage_named(name, stage.index) is None and bases.named_target(name) is None:
+                found.append(name)
+    return sorted(set(found))
 
 
 def _build(target: Target, context: BuildContext) -> Image:

@@ -49,7 +49,7 @@ ENTRY_GENERATORS = {
 }
 PLAIN = (
     "adhoc_tool", "archive", "code_quality_tool", "deploy_jar", "docker_environment",
-    "experimental_run_in_sandbox", "experimental_run_shell_command", "experimental_shell_command",
+    "experimental_run_in_sandbox", "experimental_run_shell_command",
     "experimental_test_shell_command", "experimental_wrap_as_go_package", "experimental_wrap_as_java_sources",
     "experimental_wrap_as_kotlin_sources", "experimental_wrap_as_python_sources", "experimental_wrap_as_resources",
     "experimental_wrap_as_scala_sources", "go_binary", "go_package", "helm_artifact", "helm_chart",
@@ -58,7 +58,7 @@ PLAIN = (
     "nfpm_apk_package", "nfpm_archlinux_package", "nfpm_deb_package", "nfpm_rpm_package", "nfpm_content_dir",
     "nfpm_content_symlink", "openapi_bundle", "python_aws_lambda_function", "python_aws_lambda_layer",
     "python_awslambda", "python_distribution", "python_google_cloud_function", "pyoxidizer_binary",
-    "relocated_files", "run_shell_command", "scalac_plugin", "shell_command", "system_binary", "target",
+    "relocated_files", "run_shell_command", "scalac_plugin", "system_binary", "target",
     "terraform_backend", "terraform_deployment", "terraform_module", "terraform_var_files", "test_shell_command",
     "vcs_version", "uv_requirements", "k8s_bundle", "cc_binary", "cc_library", "semgrep_rule_source",
     "_target_generator_sources_helper",

@@ -30,6 +30,13 @@ def runtime_bases():
     return {"python_image": base_images}
 
 
+def registry_bases():
+    """A ``python_image``'s base, when it is a registry reference."""
+    from lamina.backends.bases import registry_spec
+
+    return {"python_image": lambda target, context: [s for s in (registry_spec(target, context),) if s]}
+
+
 def generators():
     """How the requirement generators make their targets."""
     from lamina.backends.python.requirement_targets import GENERATORS

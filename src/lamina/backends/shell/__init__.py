@@ -1,0 +1,1 @@
+"""The shell backend: Pants' ``shell_command``, run sandboxed to generate files."""
