@@ -4,7 +4,6 @@ engine (``lamina.docker.engine``); then named as Pants names it."""
 
 from __future__ import annotations
 
-import os
 import posixpath
 import re
 
@@ -13,6 +12,7 @@ from lamina.backends.built import BuiltImage, output_stem
 from lamina.backends.context import BuildContext
 from lamina.backends.docker.build_context import build_context
 from lamina.backends.docker.source import dockerfile_of
+from lamina.backends.environment import named_values
 from lamina.config import DockerRegistry
 from lamina.docker.assemble import Assembler, ImageSources, NeedsEngine, needed_stages, needs_engine, target_stage
 from lamina.docker.dockerfile import Dockerfile, Stage
@@ -29,14 +29,7 @@ _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 def build_args(target: Target, context: BuildContext) -> dict[str, str]:
     """``[docker] build_args`` then the target's ``extra_build_args``: ``NAME=value``, or
     ``NAME`` for the environment's value (left out when the environment has none)."""
-    values: dict[str, str] = {}
-    for entry in (*context.config.docker.build_args, *(target.get("extra_build_args") or ())):
-        name, equals, value = entry.partition("=")
-        if equals:
-            values[name] = value
-        elif name in os.environ:
-            values[name] = os.environ[name]
-    return values
+    return named_values((*context.config.docker.build_args, *(target.get("extra_build_args") or ())))
 
 
 def _stage_of(target: Target, context: BuildContext, dockerfile: Dockerfile) -> Stage:
@@ -113,7 +106,11 @@ def registry_references(target: Target, context: BuildContext) -> list[str]:
     for stage in needed_stages(dockerfile, _stage_of(target, context, dockerfile)):
         names = [assembler.base_reference(stage)] + [i.flag("from") for i in stage.instructions if i.flag("from")]
         for name in names:
-            if name != "scratch" and assembler.stage_named(name, stage.index) is None and bases.named_target(name) is None:
+            if (
+                name != "scratch"
+                and assembler.stage_named(name, stage.index) is None
+                and bases.named_target(name) is None
+            ):
                 found.append(name)
     return sorted(set(found))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lamina import sandbox
 from lamina.backends.context import BuildContext
+from lamina.backends.environment import named_values
 from lamina.cache import action_key, file_digest
 from lamina.errors import BuildError, BuildFileError
 from lamina.graph.target import Target
@@ -56,14 +57,7 @@ def _inputs(target: Target, context: BuildContext) -> dict[str, Path]:
 
 
 def _environment(target: Target) -> dict[str, str]:
-    found = {}
-    for entry in target.get("extra_env_vars") or ():
-        name, equals, value = entry.partition("=")
-        if equals:
-            found[name] = value
-        elif name in os.environ:
-            found[name] = os.environ[name]
-    return found
+    return named_values(target.get("extra_env_vars") or ())
 
 
 def shell_command_outputs(target: Target, context: BuildContext) -> dict[str, Path]:
