@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lamina.cache import LAYER_BLOB, Cache, action_key
+from lamina.cache import LAYER_BLOB, Cache, action_key, fits
 from lamina.docker.dockerfile import EXPANDED, Dockerfile, ExpansionError, Instruction, Stage, arg_declarations, expand
 from lamina.errors import BuildFileError
 from lamina.oci import Image
@@ -286,14 +286,40 @@ class _StageRun:
         return self._tree
 
     def make_workdir(self, instruction: Instruction, workdir: str) -> None:
-        tree = self.tree()
-        resolved = tree.resolve(workdir) or workdir
-        member = tree.member(resolved)
-        if resolved == "/" or (member is not None and member.isdir()):
-            self.note(instruction)
+        """Make the directory in a layer of its own, unless the image has it."""
+
+        def entries() -> list[TarEntry] | None:
+            tree = self.tree()
+            resolved = tree.resolve(workdir) or workdir
+            member = tree.member(resolved)
+            if resolved == "/" or (member is not None and member.isdir()):
+                return None
+            return self.parents(tree, resolved, None) + [TarEntry.dir(resolved)]
+
+        self.cached_layer(instruction, {"workdir": workdir}, entries)
+
+    def cached_layer(self, instruction: Instruction, inputs: dict, entries) -> None:
+        """The layer ``entries()`` makes on this image (None: no layer), cached by ``inputs`` and the
+        layers below, so a rebuild neither reads the image's files again nor writes the layer."""
+        cache = self.a.sources.cache
+        below = [layer.diff_id for layer in self.image.layers]
+        key = action_key("dockerfile-step", LAYER_FORMAT, {**inputs, "below": below, "keyword": instruction.keyword})
+        hit = cache.actions.get(key, {"layer": lambda v: v is None or fits(v, LAYER_BLOB)})
+        if hit is not None and (hit["layer"] is None or cache.blobs.has(hit["layer"]["digest"])):
+            if hit["layer"] is None:
+                self.note(instruction)
+            else:
+                self.append(
+                    LayerBlob(hit["layer"]["digest"], hit["layer"]["diff_id"], hit["layer"]["size"]), instruction
+                )
             return
-        entries = self.parents(tree, resolved, None) + [TarEntry.dir(resolved)]
-        self.add_layer(entries, instruction)
+        made = entries()
+        if made is None:
+            self.note(instruction)
+            cache.actions.put(key, {"layer": None}, share=False)
+            return
+        blob = self.add_layer(made, instruction)
+        cache.actions.put(key, {"layer": blob.to_json()}, share=False)
 
     def parents(self, tree: LayeredTree, path: str, owner: tuple[int, int] | None) -> list[TarEntry]:
         """Entries for the directories above ``path``: as the image has them, else new (0755)."""
@@ -308,14 +334,20 @@ class _StageRun:
             directory = posixpath.dirname(directory)
         return entries
 
-    def add_layer(self, entries: list[TarEntry], instruction: Instruction) -> None:
+    def add_layer(self, entries: list[TarEntry], instruction: Instruction) -> LayerBlob:
+        """Write ``entries`` as the next layer (or reuse the same layer written before)."""
         cache = self.a.sources.cache
         key = action_key("dockerfile-layer", LAYER_FORMAT, [_entry_key(e) for e in entries])
         hit = cache.actions.get(key, LAYER_BLOB)
         if hit is None or not cache.blobs.has(hit["digest"]):
             hit = write_layer(entries, cache.blobs).to_json()
             cache.actions.put(key, hit, share=False)
-        layer = LayerBlob(hit["digest"], hit["diff_id"], hit["size"]).layer(cache.blobs)
+        blob = LayerBlob(hit["digest"], hit["diff_id"], hit["size"])
+        self.append(blob, instruction)
+        return blob
+
+    def append(self, blob: LayerBlob, instruction: Instruction) -> None:
+        layer = blob.layer(self.a.sources.cache.blobs)
         self.image = append_layer(self.image, layer, created_by=instruction.original)
         if self._tree is not None:
             self._tree.add(layer)
@@ -333,28 +365,36 @@ class _StageRun:
         from_name = instruction.flag("from")
         found = self.from_stage(from_name, sources, line) if from_name else self.from_context(sources, line)
         multiple = len(found) > 1 or any(_is_glob(s) for s, _, _ in found)
-        tree = self.tree()
-        resolved = tree.resolve(absolute) or absolute
-        member = tree.member(resolved)
-        has_dir = any(kind == "dir" for _, kind, _ in found)
-        into_dir = destination.endswith("/") or multiple or (member is not None and member.isdir())
-        entries: list[TarEntry] = []
-        for _source, kind, items in found:
-            for relative, entry in items:
-                if kind == "dir":
-                    path = posixpath.join(resolved, relative)
-                else:
-                    path = posixpath.join(resolved, relative) if into_dir else resolved
-                entries.append(_placed(entry, path, owner, mode))
-        if instruction.keyword == "ADD" and not from_name:
-            entries = self.unpacked(entries, resolved if into_dir else posixpath.dirname(resolved))
-        top = resolved if into_dir or has_dir else posixpath.dirname(resolved)
-        parents = self.parents(tree, posixpath.join(top, "-"), owner)
-        self.add_layer(_unique(parents + entries), instruction)
+
+        def entries() -> list[TarEntry]:
+            tree = self.tree()
+            resolved = tree.resolve(absolute) or absolute
+            member = tree.member(resolved)
+            has_dir = any(kind == "dir" for _, kind, _ in found)
+            into_dir = destination.endswith("/") or multiple or (member is not None and member.isdir())
+            placed: list[TarEntry] = []
+            for _source, kind, items in found:
+                for relative, entry in items:
+                    if kind == "dir" or into_dir:
+                        path = posixpath.join(resolved, relative)
+                    else:
+                        path = resolved
+                    placed.append(_placed(entry, path, owner, mode))
+            if instruction.keyword == "ADD" and not from_name:
+                placed = self.unpacked(placed, resolved if into_dir else posixpath.dirname(resolved))
+            top = resolved if into_dir or has_dir else posixpath.dirname(resolved)
+            return _unique(self.parents(tree, posixpath.join(top, "-"), owner) + placed)
+
+        if from_name:  # what it copies is another stage's: no key short of building that stage
+            self.add_layer(entries(), instruction)
+            return
+        sources_key = [[s, kind, [[r, _entry_key(e)] for r, e in items]] for s, kind, items in found]
+        inputs = {"args": list(args), "flags": list(instruction.flags), "workdir": workdir, "sources": sources_key}
+        self.cached_layer(instruction, inputs, entries)
 
     def owner(self, text: str, line: int) -> tuple[int, int]:
         user, _, group = self.word(text, line).partition(":")
-        tree = self.tree()
+        tree = self.tree  # read only for names, not numbers
         uid = _id(user, tree, "/etc/passwd")
         gid = _id(group, tree, "/etc/group") if group else None
         if uid is None or (group and gid is None):
@@ -489,18 +529,18 @@ def _entry_key(entry: TarEntry) -> list:
     return [entry.path, entry.kind, entry.mode, entry.uid, entry.gid, entry.linkname, content]
 
 
-def _id(name: str, tree: LayeredTree, database: str) -> int | None:
+def _id(name: str, tree: Callable[[], LayeredTree], database: str) -> int | None:
     if name.isdigit():
         return int(name)
-    for line in (tree.read(database) or b"").decode(errors="replace").splitlines():
+    for line in (tree().read(database) or b"").decode(errors="replace").splitlines():
         fields = line.split(":")
         if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
             return int(fields[2])
     return None
 
 
-def _primary_group(user: str, tree: LayeredTree) -> int:
-    for line in (tree.read("/etc/passwd") or b"").decode(errors="replace").splitlines():
+def _primary_group(user: str, tree: Callable[[], LayeredTree]) -> int:
+    for line in (tree().read("/etc/passwd") or b"").decode(errors="replace").splitlines():
         fields = line.split(":")
         if len(fields) > 3 and fields[0] == user and fields[3].isdigit():
             return int(fields[3])

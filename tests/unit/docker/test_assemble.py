@@ -104,3 +104,17 @@ def test_run_needs_an_engine_and_a_missing_source_names_its_line(tmp_path):
         _build(tmp_path, "FROM scratch\nRUN make\n", {})
     with pytest.raises(BuildFileError, match=r"Dockerfile:2: missing.txt: no such file in the build context"):
         _build(tmp_path, "FROM scratch\nCOPY missing.txt /\n", {})
+
+
+def test_a_rebuild_reads_no_image_files_and_writes_no_layer(tmp_path, monkeypatch):
+    text = "FROM scratch\nWORKDIR /app\nCOPY x.py ./\n"
+    first = _build(tmp_path, text, {"x.py": b"1"})
+
+    def refuse(image):
+        raise AssertionError("the image's files were read again")
+
+    monkeypatch.setattr("lamina.docker.assemble.LayeredTree.from_image", refuse)
+    monkeypatch.setattr("lamina.docker.assemble.write_layer", refuse)
+    assert _build(tmp_path, text, {"x.py": b"1"}).digest == first.digest
+    with pytest.raises(AssertionError, match="read again"):
+        _build(tmp_path, text, {"x.py": b"2"})  # an edit is a new step: the destination is looked up again

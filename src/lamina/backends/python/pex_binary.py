@@ -30,6 +30,7 @@ from lamina.cache import action_key, file_digest
 from lamina.errors import BuildFileError, ImageError
 from lamina.graph.target import Target
 from lamina.python.install import Wheel
+from lamina.python.locked import LockedDist
 from lamina.python.lockfile import load_lockfile
 from lamina.python.pex import EXECUTION_MODES, INHERIT_PATH, LAYOUTS, PexRequest, build_pex, pex_version
 from lamina.python.platform import TargetPlatform, complete_platform, from_complete_platform, host_platform
@@ -106,25 +107,54 @@ def consumer_platforms(target: Target, context: BuildContext) -> list[TargetPlat
     return list(found.values())
 
 
-def _wheels(target: Target, closure: list[Target], platforms: list[TargetPlatform], context: BuildContext):
-    """The locked wheels the closure needs on every platform, and their ``name==version`` pins."""
+@dataclass(frozen=True)
+class LockedWheels:
+    """The locked distributions a pex needs on each of its platforms: known from the lock
+    alone (what cache keys are made of), fetched (index pages, downloads) only when asked."""
+
+    needed: tuple[tuple[TargetPlatform, ThirdPartyRequest, tuple[LockedDist, ...]], ...] = ()
+    third_party: ThirdParty | None = None
+
+    @property
+    def dists(self) -> list[LockedDist]:
+        """Every distribution, once, by name."""
+        found = {d.name: d for _, _, dists in self.needed for d in dists}
+        return [found[name] for name in sorted(found)]
+
+    @property
+    def pins(self) -> tuple[str, ...]:
+        return tuple(sorted({f"{d.name}=={d.version}" for d in self.dists}))
+
+    def key(self) -> list:
+        """What the wheels are, for cache keys: each pin's locked hashes, per platform."""
+        return [
+            [platform.to_json(), [[d.name, str(d.version), sorted(a.sha256 for a in d.artifacts)] for d in dists]]
+            for platform, _, dists in self.needed
+        ]
+
+    def wheels(self) -> list[Wheel]:
+        """The wheels, fetched and checked (sdists built), one per file name."""
+        found: dict[str, Wheel] = {}
+        for platform, request, dists in self.needed:
+            for wheel in self.third_party.wheels(list(dists), platform, request):
+                found.setdefault(wheel.filename, wheel)
+        return [found[name] for name in sorted(found)]
+
+
+def _locked_wheels(target: Target, closure: list[Target], platforms: list[TargetPlatform], context) -> LockedWheels:
     texts = sorted({r for t in closure if t.alias == "python_requirement" for r in t.get("requirements", ())})
     if not texts or target.get("include_requirements") is False:
-        return [], ()
+        return LockedWheels()
     resolve = context.graph.resolve_of(target)
     lock = load_lockfile(context.config.lock_path(resolve), resolve_name=resolve)
     warn_if_stale(lock, resolve, context)
     third_party = ThirdParty.of(context)
-    wheels, pins = {}, set()
+    needed = []
     for platform in platforms:
-        request = ThirdPartyRequest(
-            lock, resolve, tuple(Requirement(t) for t in texts), platform, venv_layout(context, platform)
-        )
-        dists = third_party.closure(request)
-        pins.update(f"{d.name}=={d.version}" for d in dists)
-        for wheel in third_party.wheels(dists, platform, request):
-            wheels.setdefault(wheel.filename, wheel)
-    return [wheels[name] for name in sorted(wheels)], tuple(sorted(pins))
+        roots = tuple(Requirement(t) for t in texts)
+        request = ThirdPartyRequest(lock, resolve, roots, platform, venv_layout(context, platform))
+        needed.append((platform, request, tuple(third_party.closure(request))))
+    return LockedWheels(tuple(needed), third_party)
 
 
 @dataclass(frozen=True)
@@ -133,7 +163,7 @@ class PexInputs:
 
     request: PexRequest
     files: dict[str, Path]
-    wheels: list[Wheel]
+    locked: LockedWheels
 
 
 def pex_inputs(
@@ -160,7 +190,7 @@ def pex_inputs(
     files = first_party_files(closure, graph, context.build_root, files=False)
     if own and target.get("include_sources") is False:
         files = {path: source for path, source in files.items() if not path.endswith((".py", ".pyi"))}
-    wheels, pins = _wheels(target, closure, platforms, context)
+    locked = _locked_wheels(target, closure, platforms, context)
     request = PexRequest(
         entry_point=_entry_point(target, context),
         script=target.get("script") if own else None,
@@ -171,24 +201,24 @@ def pex_inputs(
         include_tools=bool(target.get("include_tools")) if own else False,
         inherit_path=inherit,
         shebang=(target.get("shebang") if own else None) or shebang,
-        pins=pins,
+        pins=locked.pins,
         complete_platforms=tuple(documents),
     )
-    return PexInputs(request, files, wheels)
+    return PexInputs(request, files, locked)
 
 
 def built_pex(inputs: PexInputs, context: BuildContext) -> dict:
     """The pex of ``inputs`` in the blob store (built on a miss): ``{digest, size, directory}``."""
     cache = context.cache
     sources = sorted((path, file_digest(source)) for path, source in inputs.files.items())
-    wheels = [(w.filename, file_digest(w.path)) for w in inputs.wheels]
+    wheels = inputs.locked.key()
     key = action_key(
         "pex", FORMAT, {"pex": pex_version(), "request": inputs.request.to_json(), "files": sources, "wheels": wheels}
     )
     hit = cache.actions.get(key, _BLOB)
     if hit is None or not cache.blobs.has(hit["digest"]):
         with cache.tempdir() as work:
-            made = build_pex(inputs.request, inputs.files, inputs.wheels, work)
+            made = build_pex(inputs.request, inputs.files, inputs.locked.wheels(), work)
             hit = _store(made, cache)
         cache.actions.put(key, hit, share=False)
     return hit

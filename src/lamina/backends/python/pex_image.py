@@ -19,9 +19,11 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from lamina.backends.context import BuildContext
 from lamina.backends.python.pex_binary import built_pex, pex_inputs
-from lamina.cache import LAYER_BLOB, action_key, file_digest
+from lamina.cache import LAYER_BLOB, action_key
 from lamina.errors import BuildFileError
 from lamina.graph.target import Target
 from lamina.oci import Layer
@@ -114,12 +116,21 @@ def pex_layers(target: Target, context: BuildContext, platform: TargetPlatform, 
 
     with cache.tempdir() as stack_dir:
         dists = []
-        for wheel in inputs.wheels:
-            key = action_key("pex-dist-layer", LAYER_FORMAT, {**common, "wheel": file_digest(wheel.path)})
-            root = posixpath.join(app_dir, ".deps", wheel.filename)
-            where = lambda w=wheel, r=root: (_deps_dir(tree(), w.filename), r)
-            layer, natives = _layer(key, where, context, wheel.filename, compiler=compiler, shared=True)
-            dists.append((wheel.filename.split("-")[0], layer, natives))
+        filenames: dict[str, str] = {}
+
+        def deps_dir(name: str) -> Path:  # the wheels are fetched only when a layer is missing
+            if not filenames:
+                filenames.update(
+                    (canonicalize_name(w.filename.split("-")[0]), w.filename) for w in inputs.locked.wheels()
+                )
+            return _deps_dir(tree(), filenames[name])
+
+        for dist in inputs.locked.dists:
+            hashes = sorted(a.sha256 for a in dist.artifacts)
+            key = action_key("pex-dist-layer", LAYER_FORMAT, {**common, "dist": [dist.name, str(dist.version), hashes]})
+            where = lambda d=dist: (deps_dir(d.name), posixpath.join(app_dir, ".deps", filenames[d.name]))
+            layer, natives = _layer(key, where, context, dist.name, compiler=compiler, shared=True)
+            dists.append((dist.name, layer, natives))
         key = action_key("pex-bootstrap-layer", LAYER_FORMAT, {"pex": pex_version(), "app_dir": app_dir})
         where = lambda: (tree() / ".bootstrap", posixpath.join(app_dir, ".bootstrap"))
         bootstrap, _ = _layer(key, where, context, "pex", shared=True)
