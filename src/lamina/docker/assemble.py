@@ -323,16 +323,22 @@ class _StageRun:
 
     def parents(self, tree: LayeredTree, path: str, owner: tuple[int, int] | None) -> list[TarEntry]:
         """Entries for the directories above ``path``: as the image has them, else new (0755)."""
-        entries, directory = [], posixpath.dirname(path)
-        while directory not in ("/", ""):
-            member = tree.member(directory)
-            if member is not None and member.isdir():
-                entries.append(TarEntry(directory, DIRECTORY, member.mode, uid=member.uid, gid=member.gid))
-            else:
-                uid, gid = owner or (0, 0)
-                entries.append(TarEntry(directory, DIRECTORY, 0o755, uid=uid, gid=gid))
-            directory = posixpath.dirname(directory)
-        return entries
+        return _parents(_directories(tree, posixpath.dirname(path)), path, owner)
+
+    def destination(self, absolute: str) -> tuple[str, dict[str, list[int]]]:
+        """Where ``absolute`` leads in the image (its links followed) and which of that path and
+        its parents are directories there, with their mode and owner; cached by the layers
+        below, so an edit of what is copied does not read the image's files again."""
+        cache = self.a.sources.cache
+        below = [layer.diff_id for layer in self.image.layers]
+        key = action_key("dockerfile-destination", LAYER_FORMAT, {"below": below, "path": absolute})
+        hit = cache.actions.get(key, {"resolved": str, "directories": dict})
+        if hit is None:
+            tree = self.tree()
+            resolved = tree.resolve(absolute) or absolute
+            hit = {"resolved": resolved, "directories": _directories(tree, resolved)}
+            cache.actions.put(key, hit, share=False)
+        return hit["resolved"], hit["directories"]
 
     def add_layer(self, entries: list[TarEntry], instruction: Instruction) -> LayerBlob:
         """Write ``entries`` as the next layer (or reuse the same layer written before)."""
@@ -367,11 +373,9 @@ class _StageRun:
         multiple = len(found) > 1 or any(_is_glob(s) for s, _, _ in found)
 
         def entries() -> list[TarEntry]:
-            tree = self.tree()
-            resolved = tree.resolve(absolute) or absolute
-            member = tree.member(resolved)
+            resolved, directories = self.destination(absolute)
             has_dir = any(kind == "dir" for _, kind, _ in found)
-            into_dir = destination.endswith("/") or multiple or (member is not None and member.isdir())
+            into_dir = destination.endswith("/") or multiple or resolved in directories
             placed: list[TarEntry] = []
             for _source, kind, items in found:
                 for relative, entry in items:
@@ -383,7 +387,7 @@ class _StageRun:
             if instruction.keyword == "ADD" and not from_name:
                 placed = self.unpacked(placed, resolved if into_dir else posixpath.dirname(resolved))
             top = resolved if into_dir or has_dir else posixpath.dirname(resolved)
-            return _unique(self.parents(tree, posixpath.join(top, "-"), owner) + placed)
+            return _unique(_parents(directories, posixpath.join(top, "-"), owner) + placed)
 
         if from_name:  # what it copies is another stage's: no key short of building that stage
             self.add_layer(entries(), instruction)
@@ -497,6 +501,27 @@ def _archive_entry(archive: tarfile.TarFile, member: tarfile.TarInfo, destinatio
         return TarEntry(path, SYMLINK, 0o777, linkname=member.linkname, uid=member.uid, gid=member.gid)
     data = archive.extractfile(member).read()
     return TarEntry(path, FILE, member.mode, data=data, uid=member.uid, gid=member.gid)
+
+
+def _directories(tree: LayeredTree, path: str) -> dict[str, list[int]]:
+    """``{directory: [mode, uid, gid]}`` for ``path`` and each parent that is a directory in ``tree``."""
+    found, current = {}, path
+    while current not in ("/", ""):
+        member = tree.member(current)
+        if member is not None and member.isdir():
+            found[current] = [member.mode, member.uid, member.gid]
+        current = posixpath.dirname(current)
+    return found
+
+
+def _parents(directories: dict[str, list[int]], path: str, owner: tuple[int, int] | None) -> list[TarEntry]:
+    """Entries for the directories above ``path``: as ``directories`` has them, else new (0755, ``owner``'s)."""
+    entries, directory = [], posixpath.dirname(path)
+    while directory not in ("/", ""):
+        mode, uid, gid = directories.get(directory) or [0o755, *(owner or (0, 0))]
+        entries.append(TarEntry(directory, DIRECTORY, mode, uid=uid, gid=gid))
+        directory = posixpath.dirname(directory)
+    return entries
 
 
 def _is_glob(text: str) -> bool:
