@@ -13,7 +13,7 @@ cache), the no-op rebuild and the rebuild after an app-only edit, then the ratio
 ``docker build``; and the time to first output of ``docker run`` of each image next to the
 venv-layout image of the same service.
 
-    .venv/bin/python build_support/benchmark_pex.py [--runs 3] [--starts 7]
+    .venv/bin/python build_support/benchmark_pex.py [--runs 3] [--starts 15]
 
 Needs a Docker engine (build_support/start_docker.sh), a registry on 127.0.0.1:5000
 (build_support/start_registry.sh) serving as Docker Hub's mirror, and network access to
@@ -153,24 +153,25 @@ def start_times(client, repo: Path, starts: int) -> dict[str, float]:
         "pex zipapp image (lamina docker_image)": "bench/greet-docker:latest",
         "pex zipapp image (docker build)": "bench/greet-docker-build:latest",
     }
-    found = {}
-    for name, image in images.items():
-        command = ["docker", "run", "--rm", "--network", "none", image, "hello", "World"]
+    commands = {
+        name: ["docker", "run", "--rm", "--network", "none", image, "hello", "World"] for name, image in images.items()
+    }
+    for command in commands.values():
         subprocess.run(command, check=True, capture_output=True)  # warm the engine's caches
-        times = []
-        for _ in range(starts):
+    times: dict[str, list[float]] = {name: [] for name in images}
+    for _ in range(starts):  # round-robin, so a slow moment of the machine falls on every image alike
+        for name, command in commands.items():
             start = time.perf_counter()
             out = subprocess.run(command, check=True, capture_output=True, text=True)
-            times.append(time.perf_counter() - start)
+            times[name].append(time.perf_counter() - start)
             assert "World" in out.stdout, out.stdout
-        found[name] = statistics.median(times)
-    return found
+    return {name: statistics.median(found) for name, found in times.items()}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--starts", type=int, default=7)
+    parser.add_argument("--starts", type=int, default=15)
     args = parser.parse_args()
     client = docker.from_env()
     STATE.mkdir(parents=True, exist_ok=True)
