@@ -35,6 +35,7 @@ def example_docker(tmp_path_factory, python_mirror) -> Path:
     rewrite(repo / "pants.toml", '["==3.8.*"]', '["==3.9.*"]')
     for dockerfile in ("hello_world/Dockerfile.python", "multiplatform/Dockerfile.base"):
         rewrite(repo / "src/docker" / dockerfile, "FROM python:3.8", "FROM python:3.9")
+    rewrite(repo / "src/docker/dynamic_tags/BUILD", '"FROM python:3.8"', '"FROM python:3.9"')
     for dockerfile in ("hello_world/Dockerfile.shell", "hello_world/Dockerfile.codegen"):
         rewrite(repo / "src/docker" / dockerfile, f"FROM {ALPINE}", "FROM python:3.9-slim")
     return repo

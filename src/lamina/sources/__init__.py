@@ -33,15 +33,22 @@ def scratch() -> Image:
 
 def current_digest(reference, registry_client, mirrors: Mapping[str, tuple[str, ...]]) -> str | None:
     """The digest ``reference``'s tag names now: from the first mirror that has it, else its registry."""
+    tried = []
     for host in mirrors.get(reference.registry, ()):
         try:
             found = registry_client(host).manifest_digest(reference.repository, reference.identifier)
         except (RegistryError, TransportError) as err:
-            log.info("mirror %s of %s: %s", host, reference.registry, err)
+            tried.append(f"{host}: {err}")
             continue
         if found is not None:
             return found
-    return registry_client(reference.registry).manifest_digest(reference.repository, reference.identifier)
+        tried.append(f"{host}: no such tag")
+    try:
+        return registry_client(reference.registry).manifest_digest(reference.repository, reference.identifier)
+    except (RegistryError, TransportError) as err:
+        if not tried:
+            raise
+        raise RegistryError(f"{reference}: no mirror has it ({'; '.join(tried)}), and {err}") from None
 
 
 def load_base(
