@@ -13,7 +13,7 @@ cache), the no-op rebuild and the rebuild after an app-only edit, then the ratio
 ``docker build``; and the time to first output of ``docker run`` of each image next to the
 venv-layout image of the same service.
 
-    .venv/bin/python build_support/benchmark_pex.py [--runs 3] [--starts 15]
+    .venv/bin/python build_support/benchmark_pex.py [--runs 3] [--starts 25]
 
 Needs a Docker engine (build_support/start_docker.sh), a registry on 127.0.0.1:5000
 (build_support/start_registry.sh) serving as Docker Hub's mirror, and network access to
@@ -171,7 +171,7 @@ def start_times(client, repo: Path, starts: int) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--starts", type=int, default=15)
+    parser.add_argument("--starts", type=int, default=25)
     args = parser.parse_args()
     client = docker.from_env()
     STATE.mkdir(parents=True, exist_ok=True)
