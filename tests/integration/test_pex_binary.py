@@ -92,7 +92,13 @@ def fields_repo(tmp_path_factory) -> Path:
     (repo / "src/app").mkdir(parents=True)
     (repo / "pants.toml").write_text('[source]\nroot_patterns = ["/src"]\n')
     (repo / "src/app/main.py").write_text(APP)
+    inspect = [sys.executable, "-m", "pex.cli", "interpreter", "inspect", "--markers", "--tags"]
+    (repo / "src/app/platform.json").write_text(
+        subprocess.run(inspect, capture_output=True, text=True, check=True, timeout=120).stdout
+    )
     (repo / "src/app/BUILD").write_text(
+        'file(name="platform", source="platform.json")\n'
+        'pex_binary(name="platformed", entry_point="app.main", complete_platforms=[":platform"], include_tools=True)\n'
         "python_sources()\n"
         'pex_binary(name="file", entry_point="main.py")\n'
         'pex_binary(name="file-func", entry_point="./main.py:hello", args=["--from-build"], env={"GREETING": "hi"})\n'
@@ -111,6 +117,7 @@ def fields_repo(tmp_path_factory) -> Path:
         ("src.app/file-func.pex", "hello hi --from-build x"),
         ("src.app/module-func.pex", "hello - x"),
         ("bin/module-app", "as main x"),
+        ("src.app/platformed.pex", "as main x"),
     ],
 )
 def test_each_entry_point_form_runs(fields_repo, pex, expected):
@@ -131,6 +138,8 @@ def test_layout_execution_mode_and_include_sources_reach_pex(fields_repo):
     assert (loose / "app/main.py").is_file() and (loose / ".bootstrap").is_dir()
     with zipfile.ZipFile(fields_repo / "dist/src.app/no-sources.pex") as archive:
         assert not any(n.startswith("app/") for n in archive.namelist())
+    platformed = _pex_info(fields_repo / "dist/src.app/platformed.pex")  # complete_platforms from pex3's own output
+    assert platformed["includes_tools"] is True
 
 
 def test_a_bad_field_value_names_the_target_and_line(tmp_path):
