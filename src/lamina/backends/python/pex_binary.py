@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import posixpath
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from lamina.backends.python.first_party import first_party_files
 from lamina.backends.python.inference import PythonInference
 from lamina.backends.python.platform_probe import probed
 from lamina.backends.python.stale_locks import warn_if_stale
+from lamina.backends.python.target_types import output_path
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest, venv_layout
 from lamina.cache import action_key, file_digest
 from lamina.errors import BuildFileError, ImageError
@@ -37,15 +37,6 @@ from lamina.python.platform import TargetPlatform, complete_platform, from_compl
 
 FORMAT = 1
 _BLOB = {"digest": str, "size": int, "directory": bool}
-
-
-def output_path(target: Target) -> str:
-    """``output_path``, else Pants' default ``${spec_path_normalized}/${target_name_normalized}.pex``."""
-    given = target.get("output_path")
-    if given:
-        return given
-    address = target.address
-    return posixpath.join(address.spec_path.replace("/", ".") or ".", f"{address.name}.pex")
 
 
 def _fail(target: Target, message: str) -> BuildFileError:

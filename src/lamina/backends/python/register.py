@@ -9,16 +9,21 @@ def target_types():
 
 
 def rules():
-    """``python_image`` is packaged into an OCI image, ``pex_binary`` into a ``.pex``."""
-    from lamina.backends.python.pex_binary import package_pex_binary
+    """``python_image`` is packaged into an OCI image, ``pex_binary`` into a ``.pex`` (pex's
+    modules imported only by a run that builds one)."""
     from lamina.backends.python.rules import package_python_image
+
+    def package_pex_binary(target, context):
+        from lamina.backends.python.pex_binary import package_pex_binary as package
+
+        return package(target, context)
 
     return {"python_image": package_python_image, "pex_binary": package_pex_binary}
 
 
 def output_paths():
     """A ``pex_binary`` is written to its ``output_path``."""
-    from lamina.backends.python.pex_binary import output_path
+    from lamina.backends.python.target_types import output_path
 
     return {"pex_binary": output_path}
 

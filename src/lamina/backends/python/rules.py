@@ -27,7 +27,6 @@ from lamina.backends.python.explain import MadeLayer, explain, inputs_of
 from lamina.backends.python.first_party import first_party_files
 from lamina.backends.python.image_config import configure, image_env
 from lamina.backends.python.inference import PythonInference
-from lamina.backends.python.pex_image import pex_entrypoint, pex_layers, pex_source
 from lamina.backends.python.platform_probe import probed
 from lamina.backends.python.stale_locks import warn_if_stale
 from lamina.backends.python.target_types import builder_spec
@@ -140,6 +139,8 @@ def _pex_image_on(
     base: Image, bases: tuple[Image, ...], target: Target, context: BuildContext, request: _Request
 ) -> tuple[Image, list]:
     """The image of ``target`` on one base laid out as a loose pex (``lamina.backends.python.pex_image``)."""
+    from lamina.backends.python.pex_image import pex_entrypoint, pex_layers
+
     config = context.config
     platform, libraries = probed(context, base)
     compiler = compiler_for(target, context, base, bases, platform)
@@ -280,6 +281,8 @@ def package_python_image(target: Target, context: BuildContext) -> BuiltImage:
     _check_layout(target)  # cheap checks of what the user wrote first, then the base
     as_pex = bool(target.get("binary")) or target.get("layout") == "pex"
     if as_pex:
+        from lamina.backends.python.pex_image import pex_source
+
         pex_source(target, context)  # a binary= that names no pex_binary says so first
     closure = graph.closure([target])
     if not target.get("binary"):

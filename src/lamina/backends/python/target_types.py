@@ -1,5 +1,7 @@
 """Python target types, each field defined once with its help text."""
 
+import posixpath
+
 from lamina.graph.target import Field, Target, TargetType
 
 RESOLVE = Field(
@@ -190,6 +192,15 @@ TARGET_TYPES = [
         ),
     ),
 ]
+
+
+def output_path(target: Target) -> str:
+    """``output_path``, else Pants' default ``${spec_path_normalized}/${target_name_normalized}.pex``."""
+    given = target.get("output_path")
+    if given:
+        return given
+    address = target.address
+    return posixpath.join(address.spec_path.replace("/", ".") or ".", f"{address.name}.pex")
 
 
 def builder_spec(target: Target, config) -> str | None:
