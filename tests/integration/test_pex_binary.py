@@ -29,7 +29,7 @@ def test_example_python_pex_is_built_by_pex_at_pants_output_path_and_byte_identi
     repo = corpus_copy("pantsbuild+example-python", tmp_path / "example-python")
     first = lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache-1")
     pex = repo / "dist" / "helloworld" / "pex_binary.pex"  # where the repository's README says it goes
-    assert str(pex) in first.stdout
+    assert "    dist/helloworld/pex_binary.pex" in first.stdout.splitlines()
     built_first = pex.read_bytes()
     lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache-2")
     assert pex.read_bytes() == built_first, "two clean caches must give the same .pex, byte for byte"

@@ -15,7 +15,8 @@ _CHUNK = 1 << 20
 
 
 def write_file_output(built, dist_dir: Path, blobs) -> str:
-    """Write ``built`` under ``dist_dir``; return its path."""
+    """Write ``built`` under ``dist_dir``; return its path as the other outputs show theirs
+    (from the directory holding the dist dir, the build root: ``dist/app/bin.pex``)."""
     target = Path(dist_dir) / built.output_path
     target.parent.mkdir(parents=True, exist_ok=True)
     source = blobs.path(built.digest)
@@ -27,7 +28,7 @@ def write_file_output(built, dist_dir: Path, blobs) -> str:
                 out.write(chunk)
             if f"sha256:{digest.hexdigest()}" != built.digest:
                 raise blobs.damaged(built.digest, f"sha256:{digest.hexdigest()}")
-        return str(target)
+        return _shown(target, dist_dir)
     blobs.verify(built.digest)
     temp = target.parent / atomic.temp_name(target.name)
     try:
@@ -44,4 +45,8 @@ def write_file_output(built, dist_dir: Path, blobs) -> str:
             os.replace(temp, target)
     finally:
         shutil.rmtree(temp, ignore_errors=True)
-    return str(target)
+    return _shown(target, dist_dir)
+
+
+def _shown(path: Path, dist_dir: Path) -> str:
+    return str(path.relative_to(Path(dist_dir).parent))
