@@ -6,8 +6,9 @@ API a plugin named in ``[GLOBAL] backend_packages`` uses.
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from lamina.graph.target import Registry
 
@@ -16,6 +17,17 @@ BUILTIN_BACKENDS = (
     "lamina.backends.shell",
     "lamina.backends.pants",
 )  # fmt: skip
+
+
+def lazy(module: str, name: str) -> Callable:
+    """``module.name``, imported when first called: a backend registers its functions without
+    importing what they need, so a run that builds none of its targets never loads it."""
+
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 def default_registry(backend_packages: Sequence[str] = (), pythonpath: Sequence[str] = ()) -> Registry:

@@ -195,7 +195,7 @@ class _StageRun:
 
     def apply(self, instruction: Instruction) -> None:
         keyword, line = instruction.keyword, instruction.line
-        if keyword in ("RUN",) or keyword not in _CONFIG | {"COPY", "ADD"}:
+        if keyword not in _CONFIG | {"COPY", "ADD"}:  # RUN, and anything Docker does not know
             raise NeedsEngine(self.a.dockerfile.path, instruction)
         args = instruction.args
         if keyword in EXPANDED and keyword not in ("ENV", "LABEL", "ARG"):

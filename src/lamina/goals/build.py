@@ -64,8 +64,10 @@ def retrying(project, target: Target, step: Callable[[], T]) -> T:
 
 
 def build(project, target: Target) -> Any:
-    """Package ``target`` with its packager; images are validated before anyone writes them."""
-    result = project.registry.packager(target)(target, project.context)
+    """Package ``target`` with its packager, once per run (a ``docker_image`` may have packaged its
+    ``.pex`` already); images are validated before anyone writes them."""
+    context = project.context
+    result = context.once(("package", str(target.address)), lambda: project.registry.packager(target)(target, context))
     if isinstance(result, BuiltImage):
         for image in images_of(result.image):
             validate(image)

@@ -110,6 +110,10 @@ class Target:
         return out
 
 
+_HOOKS = (
+    "base_builders", "library_packages", "owned_files", "output_paths", "runtime_bases", "registry_bases",
+    "generated_files", "generators",
+)  # fmt: skip
 Packager = Callable[[Target, Any], Any]  # (target, lamina.backends.context.BuildContext) -> what it built
 Generator = Callable[[Target, Any], list]  # (generator target, GenerationContext) -> the targets it generates
 Synthesizer = Callable[[Any], list]  # config -> [(generator, its generated targets)] no BUILD file declares
@@ -183,22 +187,9 @@ class Registry:
         self.register_target_types(module.target_types())
         if hasattr(module, "rules"):
             self.register_rules(module.rules())
-        if hasattr(module, "base_builders"):
-            self.base_builders.update(module.base_builders())
-        if hasattr(module, "library_packages"):
-            self.library_packages.update(module.library_packages())
-        if hasattr(module, "owned_files"):
-            self.owned_files.update(module.owned_files())
-        if hasattr(module, "output_paths"):
-            self.output_paths.update(module.output_paths())
-        if hasattr(module, "runtime_bases"):
-            self.runtime_bases.update(module.runtime_bases())
-        if hasattr(module, "registry_bases"):
-            self.registry_bases.update(module.registry_bases())
-        if hasattr(module, "generated_files"):
-            self.generated_files.update(module.generated_files())
-        if hasattr(module, "generators"):
-            self.generators.update(module.generators())
+        for hook in _HOOKS:  # {alias: function} from each hook the backend has
+            if hasattr(module, hook):
+                getattr(self, hook).update(getattr(module, hook)())
         if hasattr(module, "synthetic_targets"):
             self.synthesizers.append(module.synthetic_targets)
         if hasattr(module, "prefetch"):

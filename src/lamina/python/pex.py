@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
@@ -45,7 +45,7 @@ class PexRequest:
     inherit_path: str | None = None
     shebang: str | None = None
     pins: tuple[str, ...] = ()  # "name==version" of every wheel, all of them (pex resolves nothing)
-    complete_platforms: tuple[dict, ...] = field(default=())
+    complete_platforms: tuple[dict, ...] = ()
 
     def to_json(self) -> dict:
         """A JSON-ready dict (for the cache key)."""

@@ -115,6 +115,11 @@ def registry_references(target: Target, context: BuildContext) -> list[str]:
     return sorted(set(found))
 
 
+def root_bases(target: Target, context: BuildContext) -> tuple[Image]:
+    """``root_base``, as the ``runtime_bases`` hook gives it."""
+    return (root_base(target, context),)
+
+
 def _build(target: Target, context: BuildContext) -> Image:
     dockerfile = dockerfile_of(target, context.build_root)
     stage = _stage_of(target, context, dockerfile)

@@ -17,6 +17,11 @@ def dockerfile_path(target: Target) -> str | None:
     return posixpath.normpath(posixpath.join(target.address.spec_path, target.get("source") or "Dockerfile"))
 
 
+def owned_files(target: Target) -> list[str]:
+    """The files a ``docker_image`` owns (for ``--changed-since``): its Dockerfile, if it has one."""
+    return [p for p in (dockerfile_path(target),) if p]
+
+
 def dockerfile_of(target: Target, build_root: Path) -> Dockerfile:
     """The parsed Dockerfile of ``target``."""
     path = dockerfile_path(target)

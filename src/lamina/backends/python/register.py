@@ -1,5 +1,6 @@
 """Registers the Python backend."""
 
+from lamina.backends import lazy
 from lamina.backends.python.target_types import TARGET_TYPES
 
 
@@ -13,12 +14,10 @@ def rules():
     modules imported only by a run that builds one)."""
     from lamina.backends.python.rules import package_python_image
 
-    def package_pex_binary(target, context):
-        from lamina.backends.python.pex_binary import package_pex_binary as package
-
-        return package(target, context)
-
-    return {"python_image": package_python_image, "pex_binary": package_pex_binary}
+    return {
+        "python_image": package_python_image,
+        "pex_binary": lazy("lamina.backends.python.pex_binary", "package_pex_binary"),
+    }
 
 
 def output_paths():

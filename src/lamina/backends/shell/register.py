@@ -1,5 +1,6 @@
 """Registers the shell backend."""
 
+from lamina.backends import lazy
 from lamina.backends.shell.target_types import TARGET_TYPES
 
 
@@ -11,9 +12,5 @@ def target_types():
 def generated_files():
     """A ``shell_command`` generates its output files (its rules imported only when one runs)."""
 
-    def shell_command_outputs(target, context):
-        from lamina.backends.shell.rules import shell_command_outputs as outputs
-
-        return outputs(target, context)
-
-    return {target_type.alias: shell_command_outputs for target_type in TARGET_TYPES}
+    outputs = lazy("lamina.backends.shell.rules", "shell_command_outputs")
+    return {target_type.alias: outputs for target_type in TARGET_TYPES}
