@@ -30,6 +30,7 @@ DEFAULT_ROOT_PATTERNS = (  # Pants' own default, when [source] is absent
 DEFAULT_PANTS_IGNORE = (".*/", "/dist/", "__pycache__")
 DEFAULT_BUILD_PATTERNS = ("BUILD", "BUILD.*")
 DEFAULT_RESOLVES = {"python-default": "3rdparty/python/default.lock"}  # Pants' default, when none are declared
+DEFAULT_SEARCH_PATH = ("<PYENV>", "<PATH>")  # Pants' [python-bootstrap] search_path
 _OWNED = {
     "source": {"root_patterns", "marker_filenames"},
     "lamina": {
@@ -86,6 +87,7 @@ class Config:
     build_root: Path
     root_patterns: tuple[str, ...] = DEFAULT_ROOT_PATTERNS
     interpreter_constraints: tuple[str, ...] = ()
+    interpreter_search_path: tuple[str, ...] = DEFAULT_SEARCH_PATH  # [python-bootstrap] search_path
     enable_resolves: bool = False
     enable_lockfile_targets: bool = True  # Pants' synthetic target per resolve's lockfile
     python_builder: str | None = None  # [python] builder: the base target compiled sdists are built in
@@ -346,6 +348,11 @@ def load_config(build_root: Path) -> Config:
         kwargs["root_patterns"] = _list_option(source, "root_patterns", "source", DEFAULT_ROOT_PATTERNS)
     if "interpreter_constraints" in python:
         kwargs["interpreter_constraints"] = _list_option(python, "interpreter_constraints", "python")
+    bootstrap = _expect("python-bootstrap", "section", data.get("python-bootstrap", {}), dict)
+    search_path = bootstrap.get("search_path", python.get("interpreter_search_paths"))  # the latter: Pants < 2.9
+    if search_path is not None:
+        entries = _list_option({"search_path": search_path}, "search_path", "python-bootstrap", DEFAULT_SEARCH_PATH)
+        kwargs["interpreter_search_path"] = tuple(_expect("python-bootstrap", "search_path", e, str) for e in entries)
     constraints = python.get("requirement_constraints")
     if constraints and not python.get("enable_resolves") and "resolves" not in python:
         # Pants' legacy setup: one resolve, pinned by a constraints file

@@ -4,8 +4,8 @@ locked wheels lamina fetched and checked; the fields Pants has change the ``.pex
 from __future__ import annotations
 
 import json
+import os
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -17,19 +17,25 @@ from oci_reading import image_outputs, lamina
 
 pytestmark = pytest.mark.integration
 
-PANTS_EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "pants_example"
-
 
 def _pex_info(pex: Path) -> dict:
     with zipfile.ZipFile(pex) as archive:
         return json.loads(archive.read("PEX-INFO"))
 
 
-def test_example_python_pex_is_built_by_pex_at_pants_output_path_and_byte_identical(tmp_path):
-    repo = corpus_copy("pantsbuild+example-python", tmp_path / "example-python")
-    first = lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache-1")
+@pytest.fixture(scope="module")
+def example_python(tmp_path_factory) -> tuple[Path, str]:
+    """A copy of pantsbuild/example-python with its pex_binary packaged (from an empty cache), and
+    what ``package`` printed."""
+    work = tmp_path_factory.mktemp("example-python")
+    repo = corpus_copy("pantsbuild+example-python", work / "repo")
+    return repo, lamina("package", "helloworld:pex_binary", cwd=repo, cache=work / "cache").stdout
+
+
+def test_example_python_pex_is_built_by_pex_at_pants_output_path_and_byte_identical(example_python, tmp_path):
+    repo, printed = example_python
     pex = repo / "dist" / "helloworld" / "pex_binary.pex"  # where the repository's README says it goes
-    assert "    dist/helloworld/pex_binary.pex" in first.stdout.splitlines()
+    assert "    dist/helloworld/pex_binary.pex" in printed.splitlines()
     built_first = pex.read_bytes()
     lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache-2")
     assert pex.read_bytes() == built_first, "two clean caches must give the same .pex, byte for byte"
@@ -44,10 +50,31 @@ def test_example_python_pex_is_built_by_pex_at_pants_output_path_and_byte_identi
     assert not any(n.startswith("helloworld/translator/") and n.endswith("_test.py") for n in names)
 
 
-def test_example_python_pex_runs_and_greets(tmp_path, python_mirror, load_image, run_container):
-    """The repository's code needs CPython 3.12 or later (importlib.resources of a module), which
-    Debian bookworm hosts lack: it runs on Debian trixie's 3.13, in an image FROM python:3.13
-    through the mirror, and greets as the repository's README says (in a random language)."""
+def _run_directly(pex: Path, python: Path) -> subprocess.CompletedProcess:
+    """Execute ``pex`` itself (its ``#!/usr/bin/env pythonX.Y`` line) with ``python``'s directory first on PATH."""
+    path = f"{python.parent}{os.pathsep}{os.environ['PATH']}"
+    return subprocess.run(
+        [pex], capture_output=True, text=True, timeout=120, env={**os.environ, "PATH": path}, check=False
+    )
+
+
+GREETING = re.compile(r"\x1b\[32m[^,]+, pantsbuild!\x1b\[0m")  # green, in a random language, as its README says
+
+
+def test_example_python_pex_runs_with_the_hosts_python(example_python, python312):
+    """The repository asks for ==3.12.* and searches <PATH> and <PYENV>: the .pex is built for the
+    host's CPython 3.12 that search finds (not the Python running lamina) and runs with it,
+    executed directly as its README says."""
+    pex = example_python[0] / "dist/helloworld/pex_binary.pex"
+    assert pex.read_bytes().startswith(b"#!/usr/bin/env python3.12\n")
+    run = _run_directly(pex, python312)
+    assert run.returncode == 0, run.stderr
+    assert GREETING.fullmatch(run.stdout.strip()), run.stdout
+
+
+def test_example_python_pex_runs_in_an_image_of_its_pex(tmp_path, python_mirror, load_image, run_container):
+    """The same .pex copied into a docker_image FROM python:3.13 (Debian trixie's CPython, through
+    the mirror) greets there too."""
     repo = corpus_copy("pantsbuild+example-python", tmp_path / "example-python")
     use_mirror(repo, python_mirror.address)
     (repo / "helloworld/BUILD").write_text(
@@ -58,18 +85,40 @@ def test_example_python_pex_runs_and_greets(tmp_path, python_mirror, load_image,
     lamina("package", "--output=tarball", "helloworld:img", cwd=repo, cache=tmp_path / "cache")
     result = run_container(load_image(image_outputs(repo, "helloworld", "img")[1]))
     assert result.exit_code == 0, result.stderr
-    assert re.fullmatch(r"\x1b\[32m[^,]+, pantsbuild!\x1b\[0m", result.stdout.strip()), result.stdout  # green
+    assert GREETING.fullmatch(result.stdout.strip()), result.stdout
 
 
-def test_the_pex_runs_with_the_hosts_python(tmp_path):
-    repo = tmp_path / "example"
-    shutil.copytree(PANTS_EXAMPLE, repo)
-    lamina("package", "helloworld:pex_binary", cwd=repo, cache=tmp_path / "cache")
-    run = subprocess.run(
-        [sys.executable, repo / "dist/helloworld/pex_binary.pex", "World"], capture_output=True, text=True, timeout=120
+VERSION_APP = "import sys\n\nprint('%d.%d' % sys.version_info[:2])\n"
+
+
+def test_interpreter_constraints_are_anded_over_the_closure_and_pick_a_host_python(tmp_path, python312):
+    repo = tmp_path / "repo"
+    (repo / "app").mkdir(parents=True)
+    (repo / "pants.toml").write_text('[python]\ninterpreter_constraints = [">=3.11"]\n')
+    (repo / "app/main.py").write_text(VERSION_APP)
+    (repo / "app/BUILD").write_text(
+        "python_sources()\n"
+        'pex_binary(name="py312", entry_point="main.py", interpreter_constraints=["==3.12.*"])\n'
+        'pex_binary(name="py310", entry_point="main.py", interpreter_constraints=["CPython==3.10.*"])\n'
+        'pex_binary(name="bad", entry_point="main.py", interpreter_constraints=["=>3.9"])\n'
     )
-    assert run.returncode == 0, run.stderr
-    assert "Hola, World!" in run.stdout
+    cache = tmp_path / "cache"
+    lamina("package", "app:py312", cwd=repo, cache=cache)
+    pex = repo / "dist/app/py312.pex"
+    assert pex.read_bytes().startswith(b"#!/usr/bin/env python3.12\n")
+    run = _run_directly(pex, python312)
+    assert run.returncode == 0 and run.stdout.strip() == "3.12", run.stderr
+
+    # the sources' >=3.11 (from [python]) and the binary's ==3.10.*: no Python is both
+    failed = lamina("package", "app:py310", cwd=repo, cache=cache, check=False)
+    assert failed.returncode != 0
+    assert "app:py310: no Python on this machine meets the interpreter constraints CPython==3.10.*,>=3.11" in (
+        failed.stderr
+    )
+    assert "search_path = ['<PYENV>', '<PATH>']" in failed.stderr and "Install a matching CPython" in failed.stderr
+    failed = lamina("package", "app:bad", cwd=repo, cache=cache, check=False)
+    assert "app/BUILD:4" in failed.stderr and "interpreter constraint '=>3.9' is not valid" in failed.stderr
+    assert sorted(p.name for p in (repo / "dist/app").iterdir()) == ["py312.pex"]
 
 
 APP = """import os

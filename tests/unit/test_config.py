@@ -105,3 +105,15 @@ def test_registry_mirrors_and_pants_docker_options(tmp_path, monkeypatch):
     (tmp_path / "pants.toml").write_text("[docker.registries.nowhere]\ndefault = true\n")
     with pytest.raises(ConfigError, match=r"\[docker.registries.nowhere\] has no address"):
         load_config(tmp_path)
+
+
+def test_interpreter_search_path(tmp_path):
+    (tmp_path / "pants.toml").write_text("[python]\n")
+    assert load_config(tmp_path).interpreter_search_path == ("<PYENV>", "<PATH>")  # Pants' default
+    (tmp_path / "pants.toml").write_text('[python-bootstrap]\nsearch_path = ["<PATH>", "/opt/python/bin"]\n')
+    assert load_config(tmp_path).interpreter_search_path == ("<PATH>", "/opt/python/bin")
+    (tmp_path / "pants.toml").write_text('[python]\ninterpreter_search_paths = ["<PYENV_LOCAL>"]\n')  # before Pants 2.9
+    assert load_config(tmp_path).interpreter_search_path == ("<PYENV_LOCAL>",)
+    (tmp_path / "pants.toml").write_text('[python-bootstrap]\nsearch_path = "<PATH>"\n')
+    with pytest.raises(ConfigError, match=r"\[python-bootstrap\] search_path must be a list"):
+        load_config(tmp_path)

@@ -72,8 +72,9 @@ class ActionCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, key: str, shape: Shape = dict) -> Any | None:
-        """The stored result if it has ``shape``, else None (missing, unreadable or misshapen: a miss).
+    def get(self, key: str, shape: Shape = dict, *, share: bool = True) -> Any | None:
+        """The stored result if it has ``shape``, else None (missing, unreadable or misshapen: a miss);
+        without ``share``, the remote tier is not asked (a result only this machine can have).
         An entry read and checked once is kept for the rest of the run (callers never change
         a result), so the hundred images of a monorepo that share an entry parse it once."""
         seen = self._seen.get(key)
@@ -86,7 +87,7 @@ class ActionCache:
         if value is not None and fits(value, shape):
             self._seen[key] = (shape, value)
             return value
-        if self.remote is None:
+        if self.remote is None or not share:
             return None
         value = self.remote.get(key)
         return value if value is not None and fits(value, shape) else None

@@ -345,28 +345,6 @@ def _musl_version(loader: bytes | None) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def host_platform() -> TargetPlatform:
-    """The CPython running lamina, as a target platform (what a ``pex_binary`` no image uses runs on)."""
-    import platform as host
-    import sys
-    import sysconfig
-
-    libc, version = host.libc_ver()
-    if libc != "glibc":
-        raise ImageError(
-            f"this machine's C library ({libc or 'unknown'}) is not glibc; give the pex_binary complete_platforms"
-        )
-    major, minor = (int(part) for part in version.split(".")[:2])
-    return TargetPlatform(
-        python_version=host.python_version(),
-        interpreter=sys.executable,
-        machine=host.machine(),
-        libc="glibc",
-        libc_version=(major, minor),
-        stdlib_dir=sysconfig.get_paths()["stdlib"],
-    )
-
-
 def complete_platform(platform: TargetPlatform) -> dict[str, Any]:
     """pex's "complete platform" of ``platform``: its marker values and the wheel tags it accepts."""
     return {"marker_environment": platform.marker_environment(), "compatible_tags": [str(t) for t in platform.tags()]}

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from lamina.errors import ImageError
-from lamina.python.platform import complete_platform, from_complete_platform, host_platform
+from lamina.python.interpreters import host_platform
+from lamina.python.platform import complete_platform, from_complete_platform
 
 
 @pytest.fixture(scope="module")

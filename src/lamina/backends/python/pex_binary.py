@@ -3,7 +3,9 @@ wheels it needs (selected, fetched and hash-checked by lamina) handed to pex, of
 
 The ``.pex`` targets, in this order: the ``complete_platforms`` the target names; else
 the platforms of the images that use it (their bases' CPython, so a ``.pex`` built on any
-host runs on its image); else the CPython running lamina. The result is cached by
+host runs on its image); else, as in Pants, the oldest CPython on ``[python-bootstrap]
+search_path`` that its closure's interpreter constraints allow (the ``.pex`` runs with
+``/usr/bin/env pythonX.Y`` of it), or with no constraints at all, the CPython running lamina. The result is cached by
 everything pex reads, so an unchanged target is not rebuilt, and written to
 ``output_path`` under the dist directory (Pants' ``dir.sub/name.pex`` by default).
 """
@@ -27,13 +29,21 @@ from lamina.backends.python.stale_locks import warn_if_stale
 from lamina.backends.python.target_types import output_path
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest, venv_layout
 from lamina.cache import action_key, file_digest
-from lamina.errors import BuildFileError, ImageError
+from lamina.errors import BuildFileError, ConfigError, ImageError
 from lamina.graph.target import Target
 from lamina.python.install import Wheel
+from lamina.python.interpreters import (
+    SearchPath,
+    choose,
+    examine_all,
+    host_platform,
+    invalid_constraint,
+    merge_constraints,
+)
 from lamina.python.locked import LockedDist
 from lamina.python.lockfile import load_lockfile
 from lamina.python.pex import EXECUTION_MODES, INHERIT_PATH, LAYOUTS, PexRequest, build_pex, pex_version
-from lamina.python.platform import TargetPlatform, complete_platform, from_complete_platform, host_platform
+from lamina.python.platform import TargetPlatform, complete_platform, from_complete_platform
 
 FORMAT = 1
 _BLOB = {"digest": str, "size": int, "directory": bool}
@@ -60,8 +70,20 @@ def _entry_point(target: Target, context: BuildContext) -> str | None:
     return found[1] if found else entry
 
 
-def _platforms(target: Target, context: BuildContext) -> tuple[list[TargetPlatform], list[dict], str | None]:
-    """(platforms to select wheels for, pex's complete platforms, the shebang's interpreter)."""
+@dataclass(frozen=True)
+class PexTargets:
+    """What a pex is built for."""
+
+    platforms: tuple[TargetPlatform, ...]  # what wheels are selected for
+    documents: tuple[dict, ...]  # the same, as pex's complete platforms
+    shebang: str | None = None  # None: pex's default, ``/usr/bin/env pythonX.Y`` of the platform
+
+    @classmethod
+    def of(cls, platforms: list[TargetPlatform], **kwargs) -> PexTargets:
+        return cls(tuple(platforms), tuple(complete_platform(p) for p in platforms), **kwargs)
+
+
+def _targets(target: Target, closure: list[Target], context: BuildContext) -> PexTargets:
     named = target.get("complete_platforms") or ()
     if named:
         platforms, documents = [], []
@@ -74,12 +96,39 @@ def _platforms(target: Target, context: BuildContext) -> tuple[list[TargetPlatfo
                     raise _fail(target, f"complete_platforms: cannot read {path}: {err}") from None
                 platforms.append(from_complete_platform(document, path))
                 documents.append(document)
-        return platforms, documents, None
+        return PexTargets(tuple(platforms), tuple(documents))
     used_by = consumer_platforms(target, context)
-    platforms = used_by or [host_platform()]
-    interpreters = {p.interpreter for p in platforms}
-    shebang = interpreters.pop() if used_by and len(interpreters) == 1 else None
-    return platforms, [complete_platform(p) for p in platforms], shebang
+    if used_by:
+        interpreters = {p.interpreter for p in used_by}
+        return PexTargets.of(used_by, shebang=interpreters.pop() if len(interpreters) == 1 else None)
+    constraints = interpreter_constraints(target, closure, context.config)
+    if not constraints:
+        return PexTargets.of([host_platform()])
+    search_path = SearchPath(context.config.interpreter_search_path, context.build_root)
+    examined = context.once(("interpreters",), lambda: examine_all(search_path, context.cache.actions))
+    chosen = choose(constraints, examined, search_path, who=str(target.address))
+    return PexTargets.of([chosen])
+
+
+_CONSTRAINED = ("pex_binary", "python_source")  # the types with an interpreter_constraints field
+
+
+def interpreter_constraints(target: Target, closure: list[Target], config) -> tuple[str, ...]:
+    """As in Pants: each constrained target's own constraints (else ``[python]``'s), ANDed."""
+    if bad := invalid_constraint(config.interpreter_constraints):
+        raise ConfigError(
+            f"pants.toml: [python] interpreter_constraints: {bad!r} is not valid; write e.g. 'CPython==3.12.*'"
+        )
+    lists = []
+    for each in (target, *closure):
+        if each.alias in _CONSTRAINED:
+            own = each.get("interpreter_constraints")
+            if own is not None and not (isinstance(own, list | tuple) and all(isinstance(c, str) for c in own)):
+                raise _fail(each, f"interpreter_constraints must be a list of strings, not {own!r}")
+            if bad := invalid_constraint(own or ()):
+                raise _fail(each, f"interpreter constraint {bad!r} is not valid; write e.g. 'CPython==3.12.*'")
+            lists.append(tuple(own or config.interpreter_constraints))
+    return merge_constraints(lists)
 
 
 def consumer_platforms(target: Target, context: BuildContext) -> list[TargetPlatform]:
@@ -175,13 +224,13 @@ def pex_inputs(
         raise _fail(target, "set entry_point or script, not both")
     closure = graph.closure([target])
     if platforms is None:
-        platforms, documents, shebang = _platforms(target, context)
+        targets = _targets(target, closure, context)
     else:
-        documents, shebang = [complete_platform(p) for p in platforms], platforms[0].interpreter
+        targets = PexTargets.of(platforms, shebang=platforms[0].interpreter)
     files = first_party_files(closure, graph, context.build_root, files=False)
     if own and target.get("include_sources") is False:
         files = {path: source for path, source in files.items() if not path.endswith((".py", ".pyi"))}
-    locked = _locked_wheels(target, closure, platforms, context)
+    locked = _locked_wheels(target, closure, list(targets.platforms), context)
     request = PexRequest(
         entry_point=_entry_point(target, context),
         script=target.get("script") if own else None,
@@ -191,9 +240,9 @@ def pex_inputs(
         execution_mode=mode,
         include_tools=bool(target.get("include_tools")) if own else False,
         inherit_path=inherit,
-        shebang=(target.get("shebang") if own else None) or shebang,
+        shebang=(target.get("shebang") if own else None) or targets.shebang,
         pins=locked.pins,
-        complete_platforms=tuple(documents),
+        complete_platforms=targets.documents,
     )
     return PexInputs(request, files, locked)
 

@@ -22,11 +22,17 @@ SOURCES = Field(
         "!tests.pyi",
     ),
 )
+INTERPRETER_CONSTRAINTS = Field(
+    "interpreter_constraints",
+    "The Pythons this code runs on, in Pants' syntax (e.g. ['CPython==3.12.*']); default: [python] "
+    "interpreter_constraints. A pex_binary no image holds is built for, and runs with, the oldest matching "
+    "CPython on [python-bootstrap] search_path.",
+)
 # Fields Pants' python_source(s) have for its linters, checkers and `run`; accepted, not used.
 PANTS_SOURCE_FIELDS = tuple(
     Field(name, "Pants' field; lamina ignores it.")
     for name in (
-        "interpreter_constraints", "restartable", "run_goal_use_sandbox", "skip_autoflake", "skip_bandit",
+        "restartable", "run_goal_use_sandbox", "skip_autoflake", "skip_bandit",
         "skip_black", "skip_docformatter", "skip_flake8", "skip_isort", "skip_mypy", "skip_pydocstyle",
         "skip_pylint", "skip_pytype", "skip_pyupgrade", "skip_ruff", "skip_yapf",
     )
@@ -36,7 +42,7 @@ PANTS_PEX_FIELDS = tuple(
     Field(name, "Pants' field; lamina ignores it.")
     for name in (
         "check", "compile", "emit_warnings", "environment", "extra_build_args", "ignore_errors",
-        "interpreter_constraints", "platforms", "resolve_local_platforms", "restartable", "sh_boot",
+        "platforms", "resolve_local_platforms", "restartable", "sh_boot",
         "strip_pex_env", "venv_hermetic_scripts", "venv_site_packages_copies",
     )
 )  # fmt: skip
@@ -57,12 +63,15 @@ TARGET_TYPES = [
                 "(or a tuple of them), e.g. {'main.py': {'dependencies': [':extra']}}.",
                 {},
             ),
+            INTERPRETER_CONSTRAINTS,
             *PANTS_SOURCE_FIELDS,
         ),
         generates="python_source",
     ),
     TargetType(
-        "python_source", "One Python source file.", (Field("source", "The file."), RESOLVE, *PANTS_SOURCE_FIELDS)
+        "python_source",
+        "One Python source file.",
+        (Field("source", "The file."), RESOLVE, INTERPRETER_CONSTRAINTS, *PANTS_SOURCE_FIELDS),
     ),
     TargetType(
         "python_requirements",
@@ -183,11 +192,12 @@ TARGET_TYPES = [
             Field(
                 "complete_platforms",
                 "Addresses of file targets holding pex complete platforms (`pex3 interpreter inspect --markers --tags`); "
-                "default: the platforms of the images using the pex, else the Python running lamina.",
+                "default: the platforms of the images using the pex, else the host's Python its interpreter_constraints allow.",
                 (),
             ),
             Field("output_path", "Where the pex goes under the dist dir; default 'dir.sub/name.pex'."),
             RESOLVE,
+            INTERPRETER_CONSTRAINTS,
             *PANTS_PEX_FIELDS,
         ),
     ),
