@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from corpus import corpus_copy, use_mirror
-from oci_reading import image_outputs, lamina
+from oci_reading import REPO_ROOT, image_outputs, lamina
 
 pytestmark = pytest.mark.integration
 
@@ -86,6 +86,32 @@ def test_example_python_pex_runs_in_an_image_of_its_pex(tmp_path, python_mirror,
     result = run_container(load_image(image_outputs(repo, "helloworld", "img")[1]))
     assert result.exit_code == 0, result.stderr
     assert GREETING.fullmatch(result.stdout.strip()), result.stdout
+
+
+def test_lamina_running_on_python_3_12_builds_the_pex_offline(tmp_path, python312):
+    """pex's vendored pip runs on Python 3.11 and older only: lamina installed on 3.12 (from its
+    wheel and locked requirements, as users install it) hands pex the pip it pins, checked
+    against its hashes, with the other wheels; pex still reaches no index."""
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", str(tmp_path / "dist"), str(REPO_ROOT)],
+        check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    venv = tmp_path / "venv"
+    subprocess.run([python312, "-m", "venv", venv], check=True, timeout=300)
+    pip = [venv / "bin/python", "-m", "pip", "install", "--quiet"]
+    subprocess.run(
+        [*pip, "--require-hashes", "-r", REPO_ROOT / "3rdparty/python/requirements.lock"], check=True, timeout=900
+    )
+    subprocess.run([*pip, "--no-deps", *(tmp_path / "dist").glob("lamina-*.whl")], check=True, timeout=300)
+    repo = corpus_copy("pantsbuild+example-python", tmp_path / "example-python")
+    built = subprocess.run(
+        [venv / "bin/lamina", "--cache-dir", tmp_path / "cache", "package", "helloworld:pex_binary"],
+        cwd=repo, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    run = _run_directly(repo / "dist/helloworld/pex_binary.pex", python312)
+    assert run.returncode == 0, run.stderr
+    assert GREETING.fullmatch(run.stdout.strip()), run.stdout
 
 
 VERSION_APP = "import sys\n\nprint('%d.%d' % sys.version_info[:2])\n"

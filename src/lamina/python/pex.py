@@ -26,9 +26,32 @@ EXECUTION_MODES = ("zipapp", "venv")
 INHERIT_PATH = ("false", "prefer", "fallback")
 
 
+# pex resolves with the pip it vendors, which runs on Python 3.11 and older only; on a newer
+# Python it needs this pip, and the setuptools and wheel it installs beside it, which lamina
+# fetches from the index, checks against these hashes (PyPI's) and hands to pex offline.
+RESOLVER_PIP = "25.2"
+RESOLVER_WHEELS = (  # (name, version, file, sha256)
+    ("pip", "25.2", "pip-25.2-py3-none-any.whl", "6d67a2b4e7f14d8b31b8b52648866fa717f45a1eb70e83002f4331d07e953717"),
+    ("setuptools", "80.9.0", "setuptools-80.9.0-py3-none-any.whl",
+     "062d34222ad13e0cc312a4c02d73f059e86a4acbfbdea8f8f76b28c99f306922"),
+    ("wheel", "0.45.1", "wheel-0.45.1-py3-none-any.whl", "708e7481cc80179af0e556bbf0cc00b8444c7321e2700b8d8580231d13017248"),
+)  # fmt: skip
+
+
 def pex_version() -> str:
-    """The version of pex lamina runs (part of every pex's cache key)."""
+    """The version of pex lamina runs."""
     return version("pex")
+
+
+def pex_identity() -> str:
+    """What builds a pex, for cache keys: pex's version and the X.Y of the Python running it
+    (on 3.12 and newer pex leaves its vendored setuptools out of the bootstrap)."""
+    return f"pex {pex_version()} on CPython {sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def needs_resolver_pip() -> bool:
+    """Whether pex's vendored pip cannot run on this Python, so ``RESOLVER_WHEELS`` are needed."""
+    return sys.version_info >= (3, 12)
 
 
 @dataclass(frozen=True)
@@ -57,20 +80,26 @@ class PexRequest:
         }  # fmt: skip
 
 
-def build_pex(request: PexRequest, files: dict[str, Path], wheels: Sequence[Wheel], work: Path) -> Path:
+def build_pex(
+    request: PexRequest, files: dict[str, Path], wheels: Sequence[Wheel], work: Path, resolver: Sequence[Wheel] = ()
+) -> Path:
     """Run pex in ``work`` (an empty directory); return the ``.pex`` it wrote (a file, or a
-    directory for the ``packed`` and ``loose`` layouts)."""
+    directory for the ``packed`` and ``loose`` layouts). ``resolver``: the ``RESOLVER_WHEELS``,
+    where pex's vendored pip cannot run."""
     sources, find_links, root = work / "sources", work / "wheels", work / "pex_root"
     for path, source in files.items():
         (sources / path).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, sources / path)
     find_links.mkdir()
-    for wheel in wheels:
-        os.symlink(wheel.path, find_links / wheel.filename)
+    for wheel in (*wheels, *resolver):
+        if not (find_links / wheel.filename).exists():  # a pex of setuptools itself has it once
+            os.symlink(wheel.path, find_links / wheel.filename)
     command = [sys.executable, "-m", "pex", "--no-pypi", "--find-links", str(find_links), "--intransitive"]
     command += ["--no-emit-warnings", "--layout", request.layout, "--output-file", str(work / "out.pex")]
     if files:
         command += ["--sources-directory", str(sources)]
+    if resolver:
+        command += ["--pip-version", RESOLVER_PIP]
     for index, platform in enumerate(request.complete_platforms):
         path = work / f"platform-{index}.json"
         path.write_text(json.dumps(platform, sort_keys=True))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.version import Version
 
 from lamina.backends.built import BuiltFile
 from lamina.backends.context import BuildContext
@@ -40,9 +41,18 @@ from lamina.python.interpreters import (
     invalid_constraint,
     merge_constraints,
 )
-from lamina.python.locked import LockedDist
+from lamina.python.locked import LockedArtifact, LockedDist
 from lamina.python.lockfile import load_lockfile
-from lamina.python.pex import EXECUTION_MODES, INHERIT_PATH, LAYOUTS, PexRequest, build_pex, pex_version
+from lamina.python.pex import (
+    EXECUTION_MODES,
+    INHERIT_PATH,
+    LAYOUTS,
+    RESOLVER_WHEELS,
+    PexRequest,
+    build_pex,
+    needs_resolver_pip,
+    pex_identity,
+)
 from lamina.python.platform import TargetPlatform, complete_platform, from_complete_platform
 
 FORMAT = 1
@@ -253,15 +263,25 @@ def built_pex(inputs: PexInputs, context: BuildContext) -> dict:
     sources = sorted((path, file_digest(source)) for path, source in inputs.files.items())
     wheels = inputs.locked.key()
     key = action_key(
-        "pex", FORMAT, {"pex": pex_version(), "request": inputs.request.to_json(), "files": sources, "wheels": wheels}
+        "pex", FORMAT, {"pex": pex_identity(), "request": inputs.request.to_json(), "files": sources, "wheels": wheels}
     )
     hit = cache.actions.get(key, _BLOB)
     if hit is None or not cache.blobs.has(hit["digest"]):
         with cache.tempdir() as work:
-            made = build_pex(inputs.request, inputs.files, inputs.locked.wheels(), work)
+            resolver = _resolver_wheels(context) if needs_resolver_pip() and inputs.locked.pins else []
+            made = build_pex(inputs.request, inputs.files, inputs.locked.wheels(), work, resolver)
             hit = _store(made, cache)
         cache.actions.put(key, hit, share=False)
     return hit
+
+
+def _resolver_wheels(context: BuildContext) -> list[Wheel]:
+    """The pip pex resolves with on this Python (``RESOLVER_WHEELS``), fetched and checked."""
+    dists = [
+        LockedDist(name, Version(version), (LockedArtifact(sha256, filename=filename),))
+        for name, version, filename, sha256 in RESOLVER_WHEELS
+    ]
+    return ThirdParty.of(context).wheels(dists, host_platform())
 
 
 def package_pex_binary(target: Target, context: BuildContext) -> BuiltFile:

@@ -29,7 +29,7 @@ from lamina.graph.target import Target
 from lamina.oci import Layer
 from lamina.python.bytecode import Compiler, compile_entries
 from lamina.python.native import NATIVES_SHAPE, LayerNatives
-from lamina.python.pex import pex_version
+from lamina.python.pex import pex_identity, pex_version
 from lamina.python.platform import TargetPlatform
 from lamina.tar import LayerBlob, TarEntry, write_layer
 from lamina.tar.entries import DIRECTORY, FILE, SYMLINK
@@ -101,7 +101,7 @@ def pex_layers(target: Target, context: BuildContext, platform: TargetPlatform, 
     inputs = pex_inputs(pex_source(target, context), context, platforms=[platform], layout="loose")
     pex = built_pex(inputs, context)
     common = {
-        "pex": pex_version(), "platform": platform.to_json(), "app_dir": app_dir,
+        "pex": pex_identity(), "platform": platform.to_json(), "app_dir": app_dir,
         "bytecode": compiler.identity if compiler else None,
     }  # fmt: skip
     unpacked: list[Path] = []
@@ -131,7 +131,7 @@ def pex_layers(target: Target, context: BuildContext, platform: TargetPlatform, 
             where = lambda d=dist: (deps_dir(d.name), posixpath.join(app_dir, ".deps", filenames[d.name]))
             layer, natives = _layer(key, where, context, dist.name, compiler=compiler, shared=True)
             dists.append((dist.name, layer, natives))
-        key = action_key("pex-bootstrap-layer", LAYER_FORMAT, {"pex": pex_version(), "app_dir": app_dir})
+        key = action_key("pex-bootstrap-layer", LAYER_FORMAT, {"pex": pex_identity(), "app_dir": app_dir})
         where = lambda: (tree() / ".bootstrap", posixpath.join(app_dir, ".bootstrap"))
         bootstrap, _ = _layer(key, where, context, "pex", shared=True)
         key = action_key("pex-top-layer", LAYER_FORMAT, {**common, "pex": pex["digest"], "launcher": _LAUNCHER_SOURCE})
