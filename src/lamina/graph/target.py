@@ -14,8 +14,8 @@ returning ``{target_type_alias: (target, context) -> images}``: the images whose
 the packages such a target holds (a ``.pex`` is built for them), ``registry_bases()``
 returning ``{target_type_alias: (target, context) -> references}``: the registry images it
 builds on, which ``generate-lockfiles`` pins, ``generated_files()`` returning
-``{target_type_alias: (target, context) -> {path: file}}`` for targets that make files
-(a ``shell_command``), ``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
+``{target_type_alias: (target, context) -> {path: ContextFile}}`` for targets that make
+files (a ``shell_command``; each file with its executable bit), ``inferrers()`` returning ``{target_type_alias: inferrer}``: what a target depends on
 beyond what it names (Python's imports, an image's entry point), and ``synthetic_targets(config)``
 for targets no BUILD file declares (Pants' lockfile targets).
 """
@@ -138,7 +138,7 @@ class Registry:
     output_paths: dict[str, Callable[[Target], str]] = field(default_factory=dict)  # where a package goes under dist/
     runtime_bases: dict[str, Callable[[Target, Any], tuple]] = field(default_factory=dict)  # images a package runs on
     registry_bases: dict[str, Callable[[Target, Any], list[str]]] = field(default_factory=dict)  # to pin
-    generated_files: dict[str, Callable[[Target, Any], dict]] = field(default_factory=dict)  # path -> file
+    generated_files: dict[str, Callable[[Target, Any], dict]] = field(default_factory=dict)  # path -> ContextFile
     generators: dict[str, Generator] = field(default_factory=dict)
     inferrers: dict[str, list[Inferrer]] = field(default_factory=dict)
     synthesizers: list[Synthesizer] = field(default_factory=list)

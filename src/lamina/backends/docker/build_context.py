@@ -46,8 +46,7 @@ def build_context(target: Target, context: BuildContext, scratch: Path) -> dict[
             continue
         seen.add(key)
         if dependency.alias in registry.generated_files:
-            made = registry.generated_files[dependency.alias](dependency, context)
-            found.update((path, ContextFile.on_disk(file)) for path, file in made.items())
+            found.update(registry.generated_files[dependency.alias](dependency, context))
         elif dependency.alias in registry.output_paths:
             built = package(dependency, context)
             found.update(_package_files(built, context, scratch / str(len(seen))))

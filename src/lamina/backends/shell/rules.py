@@ -2,7 +2,8 @@
 machine's root read-only, a private writable copy of the build root holding only the
 files of its ``execution_dependencies``), with only its ``tools`` on ``PATH``; its
 ``output_files`` and ``output_directories`` are kept in the cache, keyed by everything
-that goes in, and handed to the targets that use them at their repository paths."""
+that goes in, and handed to the targets that use them at their repository paths, with
+their executable bit (as Pants keeps it in its digests)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from lamina import sandbox
 from lamina.backends.context import BuildContext
 from lamina.backends.environment import named_values
 from lamina.cache import action_key, file_digest
+from lamina.docker.assemble import ContextFile
 from lamina.errors import BuildError, BuildFileError
 from lamina.graph.target import Target
 
-FORMAT = 1
+FORMAT = 2
 _ROOT = "/tmp/lamina-build-root"  # the build root, inside the sandbox
 _TOOLS = "/tmp/lamina-tools"
 
@@ -60,12 +62,12 @@ def _environment(target: Target) -> dict[str, str]:
     return named_values(target.get("extra_env_vars") or ())
 
 
-def shell_command_outputs(target: Target, context: BuildContext) -> dict[str, Path]:
+def shell_command_outputs(target: Target, context: BuildContext) -> dict[str, ContextFile]:
     """``{repository path: file}`` of what the command wrote (run once per run, cached across runs)."""
     return context.once(("shell_command", str(target.address)), lambda: _outputs(target, context))
 
 
-def _outputs(target: Target, context: BuildContext) -> dict[str, Path]:
+def _outputs(target: Target, context: BuildContext) -> dict[str, ContextFile]:
     cache = context.cache
     tools, inputs, environment = _tools(target), _inputs(target, context), _environment(target)
     workdir = _workdir(target)
@@ -81,11 +83,15 @@ def _outputs(target: Target, context: BuildContext) -> dict[str, Path]:
             "inputs": sorted((path, file_digest(source)) for path, source in inputs.items()),
         },
     )  # fmt: skip
-    hit = cache.actions.get(key, {"files": dict})
+    hit = cache.actions.get(key, {"files": dict, "executable": [str]})
     if hit is None or not all(cache.blobs.has(d) for d in hit["files"].values()):
-        hit = {"files": _run(target, context, tools, inputs, environment, workdir, outputs, directories)}
+        hit = _run(target, context, tools, inputs, environment, workdir, outputs, directories)
         cache.actions.put(key, hit, share=False)
-    return {path: cache.blobs.verify(digest) for path, digest in sorted(hit["files"].items())}
+    executable = set(hit["executable"])
+    return {
+        path: ContextFile(cache.blobs.verify(digest), path in executable)
+        for path, digest in sorted(hit["files"].items())
+    }
 
 
 def _identity(path: str) -> str:
@@ -93,7 +99,8 @@ def _identity(path: str) -> str:
     return hashlib.sha256(f"{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()[:16]
 
 
-def _run(target, context, tools, inputs, environment, workdir, outputs, directories) -> dict[str, str]:
+def _run(target, context, tools, inputs, environment, workdir, outputs, directories) -> dict:
+    """Run the command; ``{"files": {path: blob digest}, "executable": [path, ...]}`` of what it wrote."""
     cache = context.cache
     with cache.tempdir() as scratch:
         root, bin_dir = scratch / "root", scratch / "tools"
@@ -117,14 +124,17 @@ def _run(target, context, tools, inputs, environment, workdir, outputs, director
             raise BuildError(
                 f"{target.address}: its command failed ({result.returncode}):\n{(result.stderr or result.stdout)[-2000:]}"
             )
-        found = {}
+        written = []
         for path in outputs:
             if not (root / path).is_file():
                 raise _fail(target, f"the command did not write {path} (an output_files entry)")
-            found[path] = cache.blobs.put_file(root / path)
+            written.append(path)
         for directory in directories:
             if not (root / directory).is_dir():
                 raise _fail(target, f"the command did not make {directory}/ (an output_directories entry)")
-            for file in sorted(p for p in (root / directory).rglob("*") if p.is_file() and not p.is_symlink()):
-                found[file.relative_to(root).as_posix()] = cache.blobs.put_file(file)
-        return found
+            files = sorted(p for p in (root / directory).rglob("*") if p.is_file() and not p.is_symlink())
+            written += [file.relative_to(root).as_posix() for file in files]
+        return {
+            "files": {path: cache.blobs.put_file(root / path) for path in written},
+            "executable": sorted(path for path in written if ContextFile.on_disk(root / path).executable),
+        }
