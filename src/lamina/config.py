@@ -58,11 +58,11 @@ _OWNED = {
 # [python] is shared with Pants: lamina reads these keys ...
 _PYTHON_KEYS = {
     "interpreter_constraints", "enable_resolves", "default_resolve", "resolves", "enable_lockfile_targets", "builder",
-    "sandbox",
+    "sandbox", "resolves_to_interpreter_constraints", "default_to_resolve_interpreter_constraints",
 }  # fmt: skip
 # ... and accepts, without reading them, the other options Pants 2.x has had there.
 _PANTS_PYTHON_KEYS = {
-    "default_run_goal_use_sandbox", "default_to_resolve_interpreter_constraints",
+    "default_run_goal_use_sandbox",
     "experimental_default_resolve", "experimental_lockfile", "experimental_resolves",
     "experimental_resolves_to_interpreter_constraints", "experimental_resolves_to_lockfiles",
     "interpreter_search_paths", "interpreter_versions_universe", "invalid_lockfile_behavior", "lockfile_generator",
@@ -70,7 +70,7 @@ _PANTS_PYTHON_KEYS = {
     "requirement_constraints", "requirement_constraints_target", "resolve_all_constraints", "resolver",
     "resolver_http_cache_ttl", "resolver_jobs", "resolver_manylinux", "resolver_version",
     "resolves_generate_lockfiles", "resolves_to_complete_platforms", "resolves_to_constraints_file",
-    "resolves_to_excludes", "resolves_to_interpreter_constraints", "resolves_to_lock_style",
+    "resolves_to_excludes", "resolves_to_lock_style",
     "resolves_to_no_binary", "resolves_to_only_binary", "resolves_to_overrides", "resolves_to_sources",
     "run_against_entire_lockfile", "separate_lockfile_metadata_file", "tailor_ignore_empty_init_files",
     "tailor_ignore_solitary_init_files", "tailor_pex_binary_targets", "tailor_py_typed_targets",
@@ -88,6 +88,8 @@ class Config:
     root_patterns: tuple[str, ...] = DEFAULT_ROOT_PATTERNS
     interpreter_constraints: tuple[str, ...] = ()
     interpreter_search_path: tuple[str, ...] = DEFAULT_SEARCH_PATH  # [python-bootstrap] search_path
+    resolves_to_interpreter_constraints: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    default_to_resolve_interpreter_constraints: bool = False
     enable_resolves: bool = False
     enable_lockfile_targets: bool = True  # Pants' synthetic target per resolve's lockfile
     python_builder: str | None = None  # [python] builder: the base target compiled sdists are built in
@@ -129,6 +131,17 @@ class Config:
     bases_lockfile: str = "3rdparty/oci/bases.lock.json"  # registry bases' tags pinned to digests
     mirrors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # registry host -> mirror hosts, tried first
     docker: DockerOptions = field(default_factory=lambda: DockerOptions())
+
+    def resolve_interpreter_constraints(self, resolve: str) -> tuple[str, ...]:
+        """The constraints ``resolve`` is locked for: its ``[python.resolves_to_interpreter_constraints]``, else ``[python]``'s."""
+        return self.resolves_to_interpreter_constraints.get(resolve) or self.interpreter_constraints
+
+    def default_interpreter_constraints(self, resolve: str) -> tuple[str, ...]:
+        """A target's constraints when it sets none: its resolve's, where
+        ``default_to_resolve_interpreter_constraints`` says so, else ``[python]``'s."""
+        if self.default_to_resolve_interpreter_constraints:
+            return self.resolve_interpreter_constraints(resolve)
+        return self.interpreter_constraints
 
     def lock_path(self, resolve: str) -> Path:
         """The lock file of ``resolve`` (absolute)."""
@@ -348,6 +361,19 @@ def load_config(build_root: Path) -> Config:
         kwargs["root_patterns"] = _list_option(source, "root_patterns", "source", DEFAULT_ROOT_PATTERNS)
     if "interpreter_constraints" in python:
         kwargs["interpreter_constraints"] = _list_option(python, "interpreter_constraints", "python")
+    by_resolve = _expect("python", "resolves_to_interpreter_constraints",
+                         python.get("resolves_to_interpreter_constraints", {}), dict)  # fmt: skip
+    kwargs["resolves_to_interpreter_constraints"] = {
+        str(resolve): _list_option(by_resolve, resolve, "python.resolves_to_interpreter_constraints")
+        for resolve in by_resolve
+    }
+    if "default_to_resolve_interpreter_constraints" in python:
+        kwargs["default_to_resolve_interpreter_constraints"] = _expect(
+            "python",
+            "default_to_resolve_interpreter_constraints",
+            python["default_to_resolve_interpreter_constraints"],
+            bool,
+        )
     bootstrap = _expect("python-bootstrap", "section", data.get("python-bootstrap", {}), dict)
     search_path = bootstrap.get("search_path", python.get("interpreter_search_paths"))  # the latter: Pants < 2.9
     if search_path is not None:

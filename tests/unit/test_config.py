@@ -117,3 +117,18 @@ def test_interpreter_search_path(tmp_path):
     (tmp_path / "pants.toml").write_text('[python-bootstrap]\nsearch_path = "<PATH>"\n')
     with pytest.raises(ConfigError, match=r"\[python-bootstrap\] search_path must be a list"):
         load_config(tmp_path)
+
+
+def test_interpreter_constraints_per_resolve(tmp_path):
+    (tmp_path / "pants.toml").write_text(
+        '[python]\ninterpreter_constraints = [">=3.9"]\ndefault_to_resolve_interpreter_constraints = true\n'
+        '[python.resolves]\na = "a.lock"\nb = "b.lock"\n'
+        '[python.resolves_to_interpreter_constraints]\nb = ["==3.12.*"]\n'
+    )
+    config = load_config(tmp_path)
+    assert config.resolve_interpreter_constraints("a") == (">=3.9",)
+    assert config.resolve_interpreter_constraints("b") == ("==3.12.*",)
+    assert config.default_interpreter_constraints("b") == ("==3.12.*",)
+    (tmp_path / "pants.toml").write_text('[python]\ndefault_to_resolve_interpreter_constraints = "yes"\n')
+    with pytest.raises(ConfigError, match=r"default_to_resolve_interpreter_constraints must be a bool"):
+        load_config(tmp_path)

@@ -31,6 +31,7 @@ from lamina.backends.python.target_types import output_path
 from lamina.backends.python.third_party import ThirdParty, ThirdPartyRequest, venv_layout
 from lamina.cache import action_key, file_digest
 from lamina.errors import BuildFileError, ConfigError, ImageError
+from lamina.graph.graph import BuildGraph
 from lamina.graph.target import Target
 from lamina.python.install import Wheel
 from lamina.python.interpreters import (
@@ -111,7 +112,7 @@ def _targets(target: Target, closure: list[Target], context: BuildContext) -> Pe
     if used_by:
         interpreters = {p.interpreter for p in used_by}
         return PexTargets.of(used_by, shebang=interpreters.pop() if len(interpreters) == 1 else None)
-    constraints = interpreter_constraints(target, closure, context.config)
+    constraints = interpreter_constraints(target, closure, context.graph)
     if not constraints:
         return PexTargets.of([host_platform()])
     search_path = SearchPath(context.config.interpreter_search_path, context.build_root)
@@ -123,12 +124,15 @@ def _targets(target: Target, closure: list[Target], context: BuildContext) -> Pe
 _CONSTRAINED = ("pex_binary", "python_source")  # the types with an interpreter_constraints field
 
 
-def interpreter_constraints(target: Target, closure: list[Target], config) -> tuple[str, ...]:
-    """As in Pants: each constrained target's own constraints (else ``[python]``'s), ANDed."""
-    if bad := invalid_constraint(config.interpreter_constraints):
-        raise ConfigError(
-            f"pants.toml: [python] interpreter_constraints: {bad!r} is not valid; write e.g. 'CPython==3.12.*'"
-        )
+def interpreter_constraints(target: Target, closure: list[Target], graph: BuildGraph) -> tuple[str, ...]:
+    """As in Pants: each constrained target's own constraints (else its default: its resolve's
+    or ``[python]``'s), ANDed."""
+    config = graph.config
+    for name, constraints in (("[python] interpreter_constraints", config.interpreter_constraints),
+                              *((f"[python.resolves_to_interpreter_constraints] {r}", c)
+                                for r, c in config.resolves_to_interpreter_constraints.items())):  # fmt: skip
+        if bad := invalid_constraint(constraints):
+            raise ConfigError(f"pants.toml: {name}: {bad!r} is not valid; write e.g. 'CPython==3.12.*'")
     lists = []
     for each in (target, *closure):
         if each.alias in _CONSTRAINED:
@@ -137,7 +141,7 @@ def interpreter_constraints(target: Target, closure: list[Target], config) -> tu
                 raise _fail(each, f"interpreter_constraints must be a list of strings, not {own!r}")
             if bad := invalid_constraint(own or ()):
                 raise _fail(each, f"interpreter constraint {bad!r} is not valid; write e.g. 'CPython==3.12.*'")
-            lists.append(tuple(own or config.interpreter_constraints))
+            lists.append(tuple(own or config.default_interpreter_constraints(graph.resolve_of(each))))
     return merge_constraints(lists)
 
 

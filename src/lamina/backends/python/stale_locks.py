@@ -19,7 +19,7 @@ def warn_if_stale(lock, resolve: str, context: BuildContext) -> None:
 
 def _warn_if_stale(lock, resolve: str, context: BuildContext) -> None:
     requirements = PythonInference.of(context.graph).requirements_of(resolve)
-    reason = staleness(lock.metadata, requirements, context.config.interpreter_constraints)
+    reason = staleness(lock.metadata, requirements, context.config.resolve_interpreter_constraints(resolve))
     if reason:
         log.warning(
             "%s: the lock of resolve %r is stale: %s; regenerate it with `lamina generate-lockfiles --resolve=%s`",
