@@ -118,8 +118,12 @@ class SearchPath:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
     @property
+    def home(self) -> Path:
+        return Path(self.environ.get("HOME", "~")).expanduser()
+
+    @property
     def pyenv_root(self) -> Path:
-        return Path(self.environ.get("PYENV_ROOT") or Path(self.environ.get("HOME", "~")).expanduser() / ".pyenv")
+        return Path(self.environ.get("PYENV_ROOT") or self.home / ".pyenv")
 
     def directories(self) -> list[Path]:
         """The directories (or binaries) to look in, in order."""
@@ -129,8 +133,7 @@ class SearchPath:
         return list(dict.fromkeys(found))
 
     def _expand(self, entry: str) -> list[Path]:
-        home = Path(self.environ.get("HOME", "~")).expanduser()
-        asdf = Path(self.environ.get("ASDF_DATA_DIR") or home / ".asdf") / "installs" / "python"
+        asdf = Path(self.environ.get("ASDF_DATA_DIR") or self.home / ".asdf") / "installs" / "python"
         if entry == "<PATH>":
             return [Path(p) for p in self.environ.get("PATH", os.defpath).split(os.pathsep) if p]
         if entry == "<PYENV>":
@@ -145,7 +148,7 @@ class SearchPath:
             return [asdf / v / "bin" for words in lines if words[:1] == ["python"] for v in words[1:]]
         if entry == "<PEXRC>":
             paths = []
-            for rc in (self.build_root / ".pexrc", home / ".pexrc", Path("/etc/pexrc")):
+            for rc in (self.build_root / ".pexrc", self.home / ".pexrc", Path("/etc/pexrc")):
                 for line in _lines(rc):
                     name, _, value = line.partition("=")
                     if name.strip() == "PEX_PYTHON_PATH":

@@ -5,9 +5,10 @@ The ``.pex`` targets, in this order: the ``complete_platforms`` the target names
 the platforms of the images that use it (their bases' CPython, so a ``.pex`` built on any
 host runs on its image); else, as in Pants, the oldest CPython on ``[python-bootstrap]
 search_path`` that its closure's interpreter constraints allow (the ``.pex`` runs with
-``/usr/bin/env pythonX.Y`` of it), or with no constraints at all, the CPython running lamina. The result is cached by
-everything pex reads, so an unchanged target is not rebuilt, and written to
-``output_path`` under the dist directory (Pants' ``dir.sub/name.pex`` by default).
+``/usr/bin/env pythonX.Y`` of it), or with no constraints at all, the CPython running
+lamina. The result is cached by everything pex reads, so an unchanged target is not
+rebuilt, and written to ``output_path`` under the dist directory (Pants' ``dir.sub/name.pex``
+by default).
 """
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ SOURCES = Field(
 )
 INTERPRETER_CONSTRAINTS = Field(
     "interpreter_constraints",
-    "The Pythons this code runs on, in Pants' syntax (e.g. ['CPython==3.12.*']); default: [python] "
-    "interpreter_constraints. A pex_binary no image holds is built for, and runs with, the oldest matching "
-    "CPython on [python-bootstrap] search_path.",
+    "The Pythons this code runs on, in Pants' syntax (e.g. ['CPython==3.12.*']); default: its resolve's "
+    "(with default_to_resolve_interpreter_constraints), else [python] interpreter_constraints. A pex_binary no "
+    "image holds is built for, and runs with, the oldest matching CPython on [python-bootstrap] search_path.",
 )
 # Fields Pants' python_source(s) have for its linters, checkers and `run`; accepted, not used.
 PANTS_SOURCE_FIELDS = tuple(
